@@ -1,0 +1,109 @@
+"""The pricing core's quote in Dutch: translated texts, and a plain-text table for people."""
+
+from __future__ import annotations
+
+from flows.i18n import _, money, percent
+from pricing import BiQuote, CreditQuote, Factor, Offer, Quote, QuoteWarning
+
+__all__ = ["localise_quote", "quote_lines", "quote_table"]
+
+_ARROWS = {"up": "+", "down": "-", "neutral": "·"}
+
+
+def _factor(f: Factor) -> Factor:
+    return f.model_copy(update={"text": _(f.text)})
+
+
+def _offer(o: Offer) -> Offer:
+    return o.model_copy(update={"reason": _(o.reason)})
+
+
+def _warning(w: QuoteWarning) -> QuoteWarning:
+    return w.model_copy(update={"text": _(w.text)})
+
+
+def localise_quote(quote: Quote) -> Quote:
+    """The same quote with every text in Dutch, for JSON consumers and the lead."""
+    credit = quote.credit
+    bi = quote.bi
+    return quote.model_copy(update={
+        "disclaimer": _(quote.disclaimer),
+        "credit": None if credit is None else credit.model_copy(update={
+            "factors": tuple(_factor(f) for f in credit.factors),
+            "offers": tuple(_offer(o) for o in credit.offers),
+        }),
+        "bi": None if bi is None else bi.model_copy(update={
+            "factors": tuple(_factor(f) for f in bi.factors),
+            "warnings": tuple(_warning(w) for w in bi.warnings),
+        }),
+    })
+
+
+def _range(low: object, high: object) -> str:
+    from decimal import Decimal
+
+    lo, hi = Decimal(str(low)), Decimal(str(high))
+    return money(lo) if lo == hi else f"{money(lo)} – {money(hi)}"
+
+
+def credit_lines(c: CreditQuote) -> list[str]:
+    rate = (
+        percent(c.rate_low_pct) if c.rate_low_pct == c.rate_high_pct
+        else f"{percent(c.rate_low_pct)} – {percent(c.rate_high_pct)}"
+    )
+    return [
+        _("Credit insurance"),
+        "  " + _("Insured turnover") + f": {money(c.insured_turnover_eur)}",
+        "  " + _("Premium per year")
+        + f": {_range(c.premium_low_eur, c.premium_high_eur)} ({rate})",
+    ]
+
+
+def bi_lines(b: BiQuote) -> list[str]:
+    return [
+        _("Business interruption insurance"),
+        "  " + _("Insured sum (gross profit)") + f": {money(b.insured_sum_eur)}",
+        "  " + _("Premium per year") + f": {_range(b.premium_low_eur, b.premium_high_eur)}",
+    ]
+
+
+def quote_lines(quote: Quote) -> list[str]:
+    """A short Dutch summary of the indication, one product per block (for chat replies)."""
+    lines: list[str] = []
+    if quote.credit is not None:
+        lines += credit_lines(quote.credit)
+    if quote.bi is not None:
+        lines += bi_lines(quote.bi)
+        lines += [f"  ⚠ {_(w.text)}" for w in quote.bi.warnings]
+    return lines
+
+
+def quote_table(quote: Quote) -> str:
+    """The whole indication as a Dutch plain-text table, for `intake quote --text`."""
+    out = [_("Premium indication"), ""]
+    credit = quote.credit
+    if credit is not None:
+        out += credit_lines(credit)
+        out.append("  " + _("What moves the premium") + ":")
+        out += [f"    {_ARROWS[f.direction]} {_(f.text)}" for f in credit.factors]
+        out.append("  " + _("Insurers") + ":")
+        width = max(len(f"{o.insurer} {o.product}") for o in credit.offers)
+        for o in credit.offers:
+            name = f"{o.insurer} {o.product}".ljust(width)
+            if o.eligible:
+                price = _range(o.premium_low_eur, o.premium_high_eur)
+                out.append(f"    {name}  {price}  {_(o.reason)}")
+            else:
+                unsuitable = _("not suitable")
+                out.append(f"    {name}  {unsuitable}: {_(o.reason)}")
+        out.append("")
+    bi = quote.bi
+    if bi is not None:
+        out += bi_lines(bi)
+        out.append("  " + _("What moves the premium") + ":")
+        out += [f"    {_ARROWS[f.direction]} {_(f.text)}" for f in bi.factors]
+        out += [f"  ⚠ {_(w.text)}" for w in bi.warnings]
+        out.append("")
+    out.append(_(quote.disclaimer))
+    out.append(_("Tariff") + f": {quote.tariff_version}")
+    return "\n".join(out)

@@ -1,0 +1,18 @@
+# Sourced by scripts/serve and scripts/test: make .venv with the project installed, once.
+# Works on a machine with only Python and pip (Debian: apt-get install python3-venv).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${INTAKE_VENV:-$ROOT/.venv}"
+PY="${PYTHON:-python3}"
+extras="${1:-}"
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PY" -m venv "$VENV" || { echo "python3 -m venv failed: apt-get install python3-venv" >&2; exit 1; }
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+fi
+stamp="$VENV/.installed${extras:+-$extras}"
+if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
+  "$VENV/bin/python" -m pip install -q -e "$ROOT${extras:+[$extras]}"
+  touch "$stamp"
+fi
+export PATH="$VENV/bin:$PATH"
+cd "$ROOT"
