@@ -57,6 +57,77 @@ def cmd_quote(args: argparse.Namespace) -> int:
     return 0
 
 
+def _runtime(db: str | None):  # type: ignore[no-untyped-def]
+    from bot.config import Settings
+    from bot.runtime import Runtime
+    from bot.store import Store
+
+    settings = Settings()
+    store = Store(db or settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    store.create_all()
+    return Runtime(store, broker_name=settings.broker_name)
+
+
+def _print_turn(turn: Any, numbered: list[str]) -> None:
+    numbered.clear()
+    for reply in turn.replies:
+        print()
+        print(reply.text)
+        for choice in reply.choices:
+            numbered.append(choice.id)
+            print(f"  {len(numbered)}) {choice.label}")
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """Chat with the intake dialogue in a terminal; --jsonl for tools and tests."""
+    import uuid
+
+    from bot.runtime import Incoming
+
+    runtime = _runtime(args.db)
+    chat_id = args.chat_id or uuid.uuid4().hex[:12]
+    chat_key = f"cli:{chat_id}"
+    turn = runtime.open(chat_key)
+    numbered: list[str] = []
+    if args.jsonl:
+        print(json.dumps(turn.to_json(), ensure_ascii=False), flush=True)
+    else:
+        print(f"(gesprek {chat_id}; later verder met: intake chat --chat-id {chat_id})")
+        _print_turn(turn, numbered)
+    while True:
+        if not args.jsonl:
+            print("> ", end="", flush=True)
+        line = sys.stdin.readline()
+        if not line:
+            break
+        text = line.rstrip("\r\n")
+        choice = None
+        if not args.jsonl and text.strip().isdigit() and 0 < int(text) <= len(numbered):
+            choice, text = numbered[int(text) - 1], None
+        turn = runtime.handle(Incoming(chat_key, uuid.uuid4().hex, text=text, choice=choice))
+        if args.jsonl:
+            print(json.dumps(turn.to_json(), ensure_ascii=False), flush=True)
+        else:
+            _print_turn(turn, numbered)
+    runtime.store.dispose()
+    return 0
+
+
+def cmd_lead_schema(args: argparse.Namespace) -> int:
+    """Print the JSON Schema of the lead (intake.lead/v1)."""
+    from flows.lead import lead_schema
+
+    print(json.dumps(lead_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    """Create or upgrade the database tables."""
+    runtime = _runtime(args.db)
+    print(f"database ready: {runtime.store.engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="intake", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -66,6 +137,20 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--text", action="store_true", help="print a Dutch table instead of JSON")
     q.add_argument("--schema", action="store_true", help="print the JSON Schemas and exit")
     q.set_defaults(handler=cmd_quote)
+
+    c = sub.add_parser("chat", help="chat with the dialogue in this terminal")
+    c.add_argument("--jsonl", action="store_true", help="one JSON turn per input line")
+    c.add_argument("--chat-id", help="continue this stored conversation (made if new)")
+    c.add_argument("--db", help="SQLAlchemy database URL (default: INTAKE_DATABASE_URL)")
+    c.set_defaults(handler=cmd_chat)
+
+    ls = sub.add_parser("lead-schema", help="print the JSON Schema of intake.lead/v1")
+    ls.set_defaults(handler=cmd_lead_schema)
+
+    d = sub.add_parser("db", help="database maintenance")
+    d.add_argument("action", choices=["upgrade"])
+    d.add_argument("--db", help="SQLAlchemy database URL (default: INTAKE_DATABASE_URL)")
+    d.set_defaults(handler=cmd_db)
     return parser
 
 

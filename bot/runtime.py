@@ -1,0 +1,113 @@
+"""The one path for every message: Incoming -> Turn, committed before it is returned.
+
+Lock the chat, then load (DESIGN, aiogram): an in-process lock serialises turns of one chat
+between threads, and the store's transaction serialises them between processes. The answer, the
+new state and the id of the message that caused it are committed together; a redelivered id is
+answered from the stored turn and changes nothing. Nothing about a conversation stays in memory
+between turns.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.store import Store, Tx
+from flows.conversation import Context, Conversation, Turn
+from flows.engine import current_turn, step
+
+__all__ = ["Incoming", "Runtime"]
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A prospect's message, as every channel hands it over."""
+
+    chat_key: str  # "<channel>:<id>", e.g. "telegram:123456", "web:<token>", "cli:demo"
+    message_id: str
+    text: str | None = None
+    choice: str | None = None
+
+    @property
+    def channel(self) -> str:
+        return self.chat_key.split(":", 1)[0]
+
+
+class _ChatLocks:
+    """One lock per chat that is in use; an idle chat's lock is garbage collected."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: weakref.WeakValueDictionary[str, threading.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    @contextmanager
+    def hold(self, key: str) -> Iterator[None]:
+        with self._guard:
+            lock = self._locks.get(key)
+            if lock is None:
+                lock = threading.Lock()
+                self._locks[key] = lock
+        with lock:
+            yield
+
+
+class Runtime:
+    def __init__(self, store: Store, *, broker_name: str = "uw verzekeringsadviseur") -> None:
+        self.store = store
+        self.broker_name = broker_name
+        self._locks = _ChatLocks()
+
+    def _context(self, tx: Tx, channel: str) -> Context:
+        def new_reference() -> str:
+            year = datetime.now(UTC).year
+            return f"IK-{year}-{tx.next_value(f'lead-{year}'):06d}"
+
+        return Context(broker_name=self.broker_name, channel=channel,
+                       now=lambda: datetime.now(UTC), new_reference=new_reference)
+
+    def handle(self, incoming: Incoming) -> Turn:
+        """Process one message; the returned turn is already committed."""
+        with self._locks.hold(incoming.chat_key), \
+                self.store.transaction(incoming.chat_key) as tx:
+            stored = tx.processed_turn(incoming.message_id)
+            if stored is not None:
+                return Turn.from_json(stored)
+            data = tx.load()
+            conv = Conversation() if data is None else Conversation.from_json(data)
+            had_lead = conv.lead is not None
+            turn = step(conv, self._context(tx, incoming.channel), incoming.text, incoming.choice)
+            said: dict[str, str | None] | None = {"text": incoming.text,
+                                                  "choice": incoming.choice}
+            if turn.erase:
+                tx.erase()
+                said = None  # nothing of what was said survives "vergeet mij"
+            else:
+                tx.save(conv.to_json(), existed=data is not None)
+                if conv.lead is not None and not had_lead and conv.reference:
+                    tx.insert_lead(conv.reference, conv.lead)
+            tx.record(incoming.message_id, said, turn.to_json())
+            return turn
+
+    def open(self, chat_key: str) -> Turn:
+        """The turn to show when a prospect (re)opens a chat: the greeting for a new one, the
+        current question for one in progress. Changes nothing for an existing conversation."""
+        channel = chat_key.split(":", 1)[0]
+        with self._locks.hold(chat_key), self.store.transaction(chat_key) as tx:
+            data = tx.load()
+            ctx = self._context(tx, channel)
+            if data is not None:
+                return current_turn(Conversation.from_json(data), ctx)
+            conv = Conversation()
+            turn = step(conv, ctx)
+            tx.save(conv.to_json(), existed=False)
+            return turn
+
+    def transcript(self, chat_key: str) -> list[tuple[dict[str, object] | None, Turn]]:
+        with self.store.transaction(chat_key) as tx:
+            return [(said, Turn.from_json(turn)) for said, turn in tx.transcript()]

@@ -1,0 +1,199 @@
+"""The lead (intake.lead/v1): the product's contract with the broker's systems.
+
+`answers` is exactly the pricing core's QuoteRequest (with bi.gross_profit_eur filled in), and
+`quote` the pricing core's Quote with its texts in Dutch, so a receiver can re-price a lead with
+the quotes API and get the same figures.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from flows.present import localise_quote
+from flows.questions import Answers, intent, products
+from pricing import SECTORS, BiRequest, CreditRequest, Quote, QuoteRequest, gross_profit, quote
+from pricing.models import Money
+
+__all__ = [
+    "CONSENT_TEXT_VERSION",
+    "SCHEMA",
+    "Lead",
+    "build_lead",
+    "build_request",
+    "lead_schema",
+]
+
+SCHEMA = "intake.lead/v1"
+# Bump when the consent question's wording changes, so a lead says which text was agreed to.
+CONSENT_TEXT_VERSION = "consent-2026-11"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Company(_Model):
+    name: str | None = None
+    kvk: str | None = Field(default=None, pattern=r"^\d{8}$")
+    sector: str | None = None
+    sbi_section: str | None = None
+
+
+class Contact(_Model):
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = Field(default=None, description="E.164, e.g. +31612345678")
+    callback_preference: str | None = None
+
+
+class Consent(_Model):
+    given_at: datetime
+    text_version: str
+
+
+class PartialAnswers(_Model):
+    """What a call-back lead carries when the prospect left before the quote was complete."""
+
+    sector: str | None = None
+    turnover_eur: Money | None = None
+    credit: dict[str, Any] | None = None
+    bi: dict[str, Any] | None = None
+
+
+class CustomerCheck(_Model):
+    names: list[str] = Field(default_factory=list)
+
+
+class Lead(_Model):
+    schema_: Literal["intake.lead/v1"] = Field(default="intake.lead/v1", alias="schema")
+    reference: str = Field(pattern=r"^IK-\d{4}-\d{6,}$")
+    created_at: datetime
+    channel: str
+    intent: Literal["quote", "callback"]
+    products: list[Literal["credit", "bi"]]
+    company: Company
+    contact: Contact
+    answers: QuoteRequest | PartialAnswers
+    quote: Quote | None
+    customer_check: CustomerCheck | None = None
+    consent: Consent
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _dec(answers: Answers, key: str) -> Decimal | None:
+    value = answers.get(key)
+    return None if value is None else Decimal(str(value))
+
+
+def _credit_fields(answers: Answers) -> dict[str, Any]:
+    debtors = answers.get("debtor_count")
+    top5 = _dec(answers, "top5_share")
+    if top5 is None and debtors is not None and int(debtors) <= 5:
+        top5 = Decimal(100)
+    fields = {
+        "credit_share_pct": _dec(answers, "credit_share"),
+        "debtor_count": debtors,
+        "top5_share_pct": top5,
+        "largest_exposure_eur": _dec(answers, "largest_exposure"),
+        "payment_term_days": answers.get("payment_term"),
+        "export_share_pct": _dec(answers, "export_share"),
+        "bad_debt_3y_eur": _dec(answers, "bad_debt"),
+        "indemnity_pct": _dec(answers, "indemnity"),
+    }
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _bi_fields(answers: Answers) -> dict[str, Any]:
+    basis = answers.get("bi_basis") or {}
+    fields: dict[str, Any] = {
+        "indemnity_period_weeks": answers.get("indemnity_period"),
+        "waiting_period_hours": answers.get("waiting_period"),
+        "extra_costs": answers.get("extra_costs"),
+        "locations": answers.get("locations"),
+    }
+    if "variable_costs" in basis:
+        fields["variable_costs_eur"] = Decimal(basis["variable_costs"])
+    if "gross_profit" in basis:
+        fields["gross_profit_eur"] = Decimal(basis["gross_profit"])
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def build_request(answers: Answers) -> QuoteRequest:
+    """The pricing core's request from complete answers; bi.gross_profit_eur filled in."""
+    wanted = products(answers)
+    turnover = _dec(answers, "turnover")
+    assert turnover is not None
+    bi = None
+    if "bi" in wanted:
+        bi = BiRequest(**_bi_fields(answers))
+        profit = gross_profit(turnover, bi)
+        bi = bi.model_copy(update={"gross_profit_eur": profit,
+                                   "variable_costs_eur": turnover - profit})
+    return QuoteRequest(
+        sector=answers["sector"],
+        turnover_eur=turnover,
+        credit=CreditRequest(**_credit_fields(answers)) if "credit" in wanted else None,
+        bi=bi,
+    )
+
+
+def _partial(answers: Answers) -> PartialAnswers:
+    def jsonable(fields: dict[str, Any]) -> dict[str, Any] | None:
+        return json.loads(json.dumps(fields, default=lambda d: float(d))) if fields else None
+
+    return PartialAnswers(
+        sector=answers.get("sector"),
+        turnover_eur=_dec(answers, "turnover"),
+        credit=jsonable(_credit_fields(answers)),
+        bi=jsonable(_bi_fields(answers)),
+    )
+
+
+def build_lead(answers: Answers, *, reference: str, channel: str, now: datetime) -> Lead:
+    """The lead for a finished conversation: complete for a quote, partial for a call-back."""
+    sector = answers.get("sector")
+    request: QuoteRequest | PartialAnswers
+    priced: Quote | None = None
+    try:
+        request = build_request(answers)
+        priced = localise_quote(quote(request))
+    except (AssertionError, KeyError, ValueError, TypeError):
+        # A call-back can come before the quote questions are complete: pass what we have.
+        request = _partial(answers)
+    return Lead(
+        reference=reference,
+        created_at=now,
+        channel=channel,
+        intent=intent(answers),  # type: ignore[arg-type]
+        products=list(products(answers)),  # type: ignore[arg-type]
+        company=Company(
+            name=answers.get("company_name"),
+            kvk=answers.get("kvk"),
+            sector=sector,
+            sbi_section=SECTORS[str(sector)].sbi_section if sector in SECTORS else None,
+        ),
+        contact=Contact(
+            name=answers.get("contact_name"),
+            email=answers.get("email"),
+            phone=answers.get("phone"),
+            callback_preference=answers.get("callback_moment"),
+        ),
+        answers=request,
+        quote=priced,
+        customer_check=CustomerCheck(names=answers["top5_names"])
+        if answers.get("top5_names") else None,
+        consent=Consent(given_at=now, text_version=CONSENT_TEXT_VERSION),
+    )
+
+
+def lead_schema() -> dict[str, Any]:
+    """JSON Schema of the lead as it is sent (serialisation mode: euros as numbers)."""
+    schema = Lead.model_json_schema(mode="serialization", by_alias=True)
+    schema["$id"] = "https://intake.local/schemas/intake.lead/v1.json"
+    return schema
