@@ -75,10 +75,9 @@ class Runtime:
         """Process one message; the returned turn is already committed."""
         with self._locks.hold(incoming.chat_key), \
                 self.store.transaction(incoming.chat_key) as tx:
-            stored = tx.processed_turn(incoming.message_id)
+            stored, data = tx.begin_turn(incoming.message_id)
             if stored is not None:
                 return Turn.from_json(stored)
-            data = tx.load()
             conv = Conversation() if data is None else Conversation.from_json(data)
             had_lead = conv.lead is not None
             turn = step(conv, self._context(tx, incoming.channel), incoming.text, incoming.choice)

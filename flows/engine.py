@@ -53,10 +53,21 @@ def _open(question: Question) -> Callable[[Answers], bool]:
 
 def _build_machine() -> Machine:
     states = [q.id for q in QUESTIONS] + [DONE, STOPPED]
-    transitions: list[dict[str, Any]] = [
-        {"trigger": "advance", "source": "*", "dest": q.id, "conditions": [_open(q)]}
-        for q in QUESTIONS
-    ]
+    opens = [_open(q) for q in QUESTIONS]
+    transitions: list[dict[str, Any]] = []
+    # `advance` goes to the first open question, looking from the current one forward first and
+    # then from the top: the same result as scanning from the top, because everything between
+    # the top and the current question is answered (the engine only ever jumps back to answered
+    # questions), but it checks one or two conditions a turn instead of thirty.
+    for source in [*QUESTIONS, None]:
+        start = QUESTIONS.index(source) if source is not None else 0
+        order = list(range(start, len(QUESTIONS))) + list(range(0, start))
+        src = source.id if source is not None else [DONE, STOPPED]
+        transitions += [
+            {"trigger": "advance", "source": src, "dest": QUESTIONS[i].id,
+             "conditions": [opens[i]]}
+            for i in order
+        ]
     transitions.append({"trigger": "advance", "source": "*", "dest": DONE})
     transitions += [{"trigger": f"ask_{q.id}", "source": "*", "dest": q.id} for q in QUESTIONS]
     transitions.append({"trigger": "stop", "source": "*", "dest": STOPPED})
@@ -130,13 +141,33 @@ def _choices(choices: tuple[Choice, ...]) -> tuple[ChoiceOut, ...]:
 
 
 def _progress(conv: Conversation) -> tuple[int, int]:
-    counted = [q.id for q in QUESTIONS if q.counts and q.applies(conv.answers)]
+    answers = conv.answers
+    # Which questions apply depends only on these few answers: memoise on them.
+    key = (conv.state, answers.get("product"), answers.get("intent"),
+           int(answers.get("debtor_count", 6)) > 5, frozenset(answers))
+    return _progress_for(key, answers)
+
+
+_PROGRESS: dict[tuple[Any, ...], tuple[int, int]] = {}
+
+
+def _progress_for(key: tuple[Any, ...], answers: Answers) -> tuple[int, int]:
+    found = _PROGRESS.get(key)
+    if found is not None:
+        return found
+    state = key[0]
+    counted = [q.id for q in QUESTIONS if q.counts and q.applies(answers)]
     total = len(counted)
-    if conv.state in counted:
-        return counted.index(conv.state) + 1, total
-    answered = sum(1 for q in QUESTIONS if q.counts and q.applies(conv.answers)
-                   and q.answer_key in conv.answers)
-    return min(answered, total), total
+    if state in counted:
+        result = (counted.index(state) + 1, total)
+    else:
+        answered = sum(1 for q in QUESTIONS if q.counts and q.applies(answers)
+                       and q.answer_key in answers)
+        result = (min(answered, total), total)
+    if len(_PROGRESS) > 10_000:
+        _PROGRESS.clear()
+    _PROGRESS[key] = result
+    return result
 
 
 def _summary_text(conv: Conversation) -> str:

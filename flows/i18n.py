@@ -51,6 +51,7 @@ def N_(message: str) -> str:
     return message
 
 
+@cache
 def money(amount: Decimal | int) -> str:
     """'€ 2.500' for whole euros, '€ 2.500,50' when there are cents."""
     value = Decimal(amount)
@@ -59,11 +60,13 @@ def money(amount: Decimal | int) -> str:
     return format_currency(value, "EUR", format="¤ #,##0.00", locale=LOCALE, currency_digits=False)
 
 
+@cache
 def number(value: Decimal | int) -> str:
     """Dutch grouping and decimal comma: 1.250.000 and 12,5."""
     return format_decimal(value, locale=LOCALE)
 
 
+@cache
 def percent(value: Decimal | int) -> str:
     """'40%', '12,5%', '0,83%'."""
     return f"{format_decimal(value, locale=LOCALE)}%"

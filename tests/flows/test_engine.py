@@ -1,0 +1,149 @@
+"""The dialogue engine in-process: commands, edits, and a property test with hostile input."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from typing import Any
+
+from babel.messages.pofile import read_po
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flows.conversation import Context, Conversation, Turn
+from flows.engine import MACHINE, _command, step
+from flows.i18n import catalog_path
+from flows.questions import QUESTIONS, by_id
+
+_counter = itertools.count(1)
+CTX = Context(broker_name="Test Makelaars", channel="test",
+              new_reference=lambda: f"IK-2026-{next(_counter):06d}")
+
+# A route through every block, answered tidily; the property test stops at random points.
+ROUTE = ["beide", "groothandel", "1,2 miljoen", "90", "40", "35%", "overslaan", "80.000",
+         "30 dagen", "10%", "0", "90%", "7 ton", "ja", "12 maanden", "48 uur", "ja", "1",
+         "Klopt, ga verder", "Jan de Vries", "Vries BV", "jan@vries.nl", "0612345678",
+         "overslaan", "ochtend"]
+
+
+def play(lines: list[str]) -> tuple[Conversation, Turn]:
+    conv = Conversation()
+    turn = step(conv, CTX)
+    for line in lines:
+        turn = step(conv, CTX, line)
+    return conv, turn
+
+
+def test_the_route_reaches_consent_with_every_answer() -> None:
+    conv, turn = play(ROUTE)
+    assert turn.step == "consent", turn
+    assert conv.answers["turnover"] == "1200000"
+    assert conv.answers["bi_basis"] == {"variable_costs": "700000"}
+    assert "Test Makelaars" in turn.replies[-1].text
+
+
+def test_progress_counts_up_and_never_exceeds_the_total() -> None:
+    conv = Conversation()
+    turn = step(conv, CTX)
+    seen = [turn.progress]
+    for line in ROUTE[:18]:
+        turn = step(conv, CTX, line)
+        seen.append(turn.progress)
+    assert all(1 <= c <= t for c, t in seen)
+    currents = [c for c, _ in seen]
+    assert currents == sorted(currents)
+
+
+def test_consent_refused_passes_nothing_on() -> None:
+    conv, turn = play([*ROUTE, "nee"])
+    assert turn.done and turn.lead is None and conv.lead is None
+
+
+def test_a_stale_button_does_not_answer_the_current_question() -> None:
+    conv, _ = play(ROUTE[:3])
+    before = copy.deepcopy(conv.answers)
+    turn = step(conv, CTX, choice="bi")
+    assert turn.step == "credit_share"
+    assert "eerdere vraag" in turn.replies[0].text
+    assert conv.answers == before
+
+
+def test_start_offers_to_continue_or_start_over() -> None:
+    conv, _ = play(ROUTE[:4])
+    turn = step(conv, CTX, "/start")
+    assert [c.id for c in turn.replies[-1].choices] == ["cmd:resume", "cmd:restart"]
+    turn = step(conv, CTX, choice="cmd:resume")
+    assert turn.step == "debtor_count"
+    assert conv.answers["turnover"] == "1200000"
+
+
+def test_telegram_style_commands_are_understood() -> None:
+    assert _command("/terug") == ("back", "")
+    assert _command("/belmij@IntakeBot") == ("callback", "")
+    assert _command("/vergeet") == ("erase", "")
+    assert _command("Wijzig omzet!") == ("edit", "omzet")
+    assert _command("1 miljoen") is None
+
+
+def test_wijzig_without_a_known_subject_offers_the_answers_to_change() -> None:
+    conv, _ = play(ROUTE[:5])
+    turn = step(conv, CTX, "wijzig iets raars")
+    ids = [c.id for c in turn.replies[-1].choices]
+    assert "cmd:edit:turnover" in ids and "cmd:edit:sector" in ids
+    turn = step(conv, CTX, choice="cmd:edit:turnover")
+    assert turn.step == "turnover"
+
+
+# --- hostile input -----------------------------------------------------------------------------
+
+def _english_ids() -> list[str]:
+    with open(catalog_path(), "rb") as f:
+        catalog = read_po(f)
+    return [str(m.id) for m in catalog
+            if m.id and isinstance(m.id, str) and m.string != m.id and len(str(m.id)) > 15
+            and "%(" not in str(m.id)]
+
+
+ENGLISH = _english_ids()
+STATES = set(MACHINE.states) | {"erased"}
+QUESTION_IDS = {q.id for q in QUESTIONS}
+hostile = st.one_of(
+    st.text(max_size=50),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=200),
+    st.sampled_from(["", " ", "\x00", "\n\n", "💥🔥😀", "'; DROP TABLE conversations; --",
+                     "<script>alert(1)</script>", "<b>vet</b>", "%(amount)s", "{0}", "-1",
+                     "1e309", "NaN", "∞", "١٢٣", "1.2.3", "0,0,0", "x" * 10_000,
+                     "9" * 400, "€€€", "\u202e", "ja\x1bnee"]),
+)
+
+
+def _safe(text: str) -> bool:
+    return _command(text) is None
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(min_value=0, max_value=len(ROUTE)), st.lists(hostile, min_size=1, max_size=4),
+       st.data())
+def test_hostile_input_never_breaks_the_dialogue(
+    stop: int, junk: list[str], data: st.DataObject
+) -> None:
+    conv, _ = play(ROUTE[:stop])
+    for text in junk:
+        if not _safe(text):
+            continue
+        before: dict[str, Any] = copy.deepcopy(conv.answers)
+        state = conv.state
+        choice = data.draw(st.one_of(st.none(), st.text(max_size=10)))
+        turn = step(conv, CTX, text, choice) if choice is None else step(conv, CTX, None, choice)
+        assert turn.replies, "every message gets an answer"
+        assert conv.state in STATES and turn.step in STATES
+        for reply in turn.replies:
+            assert reply.text.strip()
+            assert len(reply.text) < 4096
+            for english in ENGLISH:
+                assert english not in reply.text, f"untranslated: {english}"
+        # Junk never loses an earlier answer: at most the question being asked gets one.
+        current = by_id(state).answer_key if state in QUESTION_IDS else None
+        for key, value in before.items():
+            if key != current and state != "gross_profit_ok":
+                assert conv.answers.get(key) == value, key
