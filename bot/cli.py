@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -128,6 +129,28 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the service: web server on INTAKE_HOST:INTAKE_PORT, Telegram when a token is set."""
+    import asyncio
+
+    from pydantic import ValidationError as SettingsError
+
+    from bot.config import Settings
+    from bot.service import configure_logging, serve
+
+    configure_logging()
+    try:
+        settings = Settings()
+    except SettingsError as exc:
+        print(f"configuration error:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.db:
+        settings = settings.model_copy(update={"database_url": args.db})
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(settings))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="intake", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -137,6 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--text", action="store_true", help="print a Dutch table instead of JSON")
     q.add_argument("--schema", action="store_true", help="print the JSON Schemas and exit")
     q.set_defaults(handler=cmd_quote)
+
+    s = sub.add_parser("serve", help="run the service (web server; Telegram with a token)")
+    s.add_argument("--db", help="SQLAlchemy database URL (default: INTAKE_DATABASE_URL)")
+    s.set_defaults(handler=cmd_serve)
 
     c = sub.add_parser("chat", help="chat with the dialogue in this terminal")
     c.add_argument("--jsonl", action="store_true", help="one JSON turn per input line")

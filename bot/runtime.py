@@ -9,10 +9,11 @@ between turns.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,7 +21,7 @@ from bot.store import Store, Tx
 from flows.conversation import Context, Conversation, Turn
 from flows.engine import current_turn, step
 
-__all__ = ["Incoming", "Runtime"]
+__all__ = ["AsyncRuntime", "Incoming", "Runtime"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,7 @@ class Incoming:
     message_id: str
     text: str | None = None
     choice: str | None = None
+    notice: str | None = None  # not an answer: "media", "edited", "too_long", ...
 
     @property
     def channel(self) -> str:
@@ -73,16 +75,23 @@ class Runtime:
 
     def handle(self, incoming: Incoming) -> Turn:
         """Process one message; the returned turn is already committed."""
+        return self.process(incoming)[0]
+
+    def process(self, incoming: Incoming) -> tuple[Turn, bool]:
+        """Process one message: (the committed turn, whether it is a replay of a stored one)."""
         with self._locks.hold(incoming.chat_key), \
                 self.store.transaction(incoming.chat_key) as tx:
             stored, data = tx.begin_turn(incoming.message_id)
             if stored is not None:
-                return Turn.from_json(stored)
+                return Turn.from_json(stored), True
             conv = Conversation() if data is None else Conversation.from_json(data)
             had_lead = conv.lead is not None
-            turn = step(conv, self._context(tx, incoming.channel), incoming.text, incoming.choice)
+            turn = step(conv, self._context(tx, incoming.channel), incoming.text,
+                        incoming.choice, incoming.notice)
             said: dict[str, str | None] | None = {"text": incoming.text,
                                                   "choice": incoming.choice}
+            if incoming.notice is not None:
+                said = {"notice": incoming.notice}
             if turn.erase:
                 tx.erase()
                 said = None  # nothing of what was said survives "vergeet mij"
@@ -91,7 +100,7 @@ class Runtime:
                 if conv.lead is not None and not had_lead and conv.reference:
                     tx.insert_lead(conv.reference, conv.lead)
             tx.record(incoming.message_id, said, turn.to_json())
-            return turn
+            return turn, False
 
     def open(self, chat_key: str) -> Turn:
         """The turn to show when a prospect (re)opens a chat: the greeting for a new one, the
@@ -110,3 +119,48 @@ class Runtime:
     def transcript(self, chat_key: str) -> list[tuple[dict[str, object] | None, Turn]]:
         with self.store.transaction(chat_key) as tx:
             return [(said, Turn.from_json(turn)) for said, turn in tx.transcript()]
+
+
+class AsyncRuntime:
+    """The runtime for an event loop: one chat's messages in arrival order, chats concurrently.
+
+    asyncio's lock wakes waiters first come, first served, so two updates of one chat are
+    handled in the order they arrived; the blocking database work runs in a worker thread so
+    other chats' network I/O goes on meanwhile.
+    """
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def _chat(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    async def process(
+        self, incoming: Incoming,
+        deliver: Callable[[Turn, bool], Awaitable[None]] | None = None,
+    ) -> tuple[Turn, bool]:
+        """Process one message; `deliver(turn, replayed)` runs before the chat's next message,
+        so replies leave in the order the messages came in."""
+        async with self._chat(incoming.chat_key):
+            turn, replayed = await asyncio.to_thread(self.runtime.process, incoming)
+            if deliver is not None:
+                await deliver(turn, replayed)
+            return turn, replayed
+
+    async def current(self, chat_key: str) -> Turn:
+        async with self._chat(chat_key):
+            return await asyncio.to_thread(self.runtime.open, chat_key)

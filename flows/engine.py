@@ -17,7 +17,7 @@ from transitions import Machine
 
 from flows import parsing
 from flows.conversation import ChoiceOut, Context, Conversation, Reply, Turn
-from flows.i18n import _
+from flows.i18n import N_, _
 from flows.lead import build_lead, build_request
 from flows.present import quote_lines
 from flows.questions import (
@@ -512,12 +512,29 @@ def _run_command(conv: Conversation, ctx: Context, name: str, arg: str) -> Turn:
 # --- the entry point --------------------------------------------------------------------------
 
 
+NOTICES = {
+    # Something arrived that is not an answer; say so and ask the same question again.
+    "media": N_("I can only read text. Please type your answer."),
+    "edited": N_("I cannot process an edited message. Please send your answer again."),
+    "too_long": N_("That message is too long for me. Please keep your answer short."),
+    "foreign_contact": N_("Please share your own phone number, or type it."),
+    "error": N_("Sorry, something went wrong on our side. Your answers are safe."),
+}
+
+
 def step(conv: Conversation, ctx: Context, text: str | None = None,
-         choice: str | None = None) -> Turn:
+         choice: str | None = None, notice: str | None = None) -> Turn:
     """One prospect message (typed text or a pressed choice id) -> the turn to show.
 
-    `conv` is updated in place; the caller stores it. Never raises on any input.
+    `notice` names a message that is not an answer (a photo, an edited message, ...): the
+    prospect is told so and gets the same question, and nothing changes. `conv` is updated in
+    place; the caller stores it. Never raises on any input.
     """
+    if notice is not None:
+        message = _(NOTICES.get(notice, NOTICES["media"]))
+        if not conv.state:
+            return _start_over(conv, ctx, prefix=Reply(message))
+        return _reask(conv, ctx, message)
     if not conv.state:
         if text is not None and _command(text) == ("erase", ""):
             return _run_command(conv, ctx, "erase", "")

@@ -1,0 +1,238 @@
+"""The Telegram channel: python-telegram-bot in front of the shared runtime.
+
+A thin adapter: it turns an Update into an `Incoming`, hands it to the runtime, and renders the
+`Turn` as Telegram messages. It decides nothing about the dialogue. Conversation state lives in
+our store, not in PTB (no ConversationHandler, no PTB persistence: DESIGN, engineering notes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.runtime import AsyncRuntime, Incoming
+from flows.conversation import ChoiceOut, Turn
+from flows.i18n import N_, _
+
+__all__ = ["COMMANDS", "TelegramChannel", "keyboard_rows", "render"]
+
+log = logging.getLogger("intake.telegram")
+
+MAX_TEXT = 4096
+
+# Registered with setMyCommands; the engine understands each as typed text ("/terug").
+COMMANDS = (
+    ("start", N_("Start or continue the intake")),
+    ("terug", N_("Back to the previous question")),
+    ("opnieuw", N_("Start again")),
+    ("stop", N_("Pause the conversation")),
+    ("hulp", N_("What you can type")),
+    ("belmij", N_("Have an adviser call you")),
+    ("vergeet", N_("Erase your conversation and details")),
+)
+
+
+def _chat_ref(chat_id: int) -> str:
+    """A stable, non-reversible reference to a chat for logs: no personal data in logs."""
+    return hashlib.sha256(str(chat_id).encode()).hexdigest()[:10]
+
+
+def keyboard_rows(choices: Sequence[ChoiceOut]) -> list[list[ChoiceOut]]:
+    """Two or three buttons a row when the labels are short, one a row when they are long."""
+    longest = max((len(c.label) for c in choices), default=0)
+    per_row = 3 if longest <= 12 else 2 if longest <= 22 else 1
+    return [list(choices[i:i + per_row]) for i in range(0, len(choices), per_row)]
+
+
+def render(turn: Turn) -> list[dict[str, Any]]:
+    """The sendMessage calls for a turn: escaped HTML, inline buttons for choices, and the
+    one-tap 'share my number' keyboard when the question asks for a phone number."""
+    messages: list[dict[str, Any]] = []
+    for i, reply in enumerate(turn.replies):
+        # Everything is escaped, our own texts included: what a prospect typed and we echo
+        # (names in the summary) can never become markup.
+        text = html.escape(reply.text, quote=False)
+        markup: Any = None
+        if reply.choices:
+            markup = InlineKeyboardMarkup([
+                [InlineKeyboardButton(c.label, callback_data=c.id) for c in row]
+                for row in keyboard_rows(reply.choices)
+            ])
+        elif turn.input_hint == "phone" and i == len(turn.replies) - 1:
+            markup = ReplyKeyboardMarkup(
+                [[KeyboardButton(_("Share my phone number"), request_contact=True)]],
+                one_time_keyboard=True, resize_keyboard=True,
+                input_field_placeholder="06-12345678",
+            )
+        messages.append({"text": text, "parse_mode": ParseMode.HTML, "reply_markup": markup})
+    return messages
+
+
+class TelegramChannel:
+    def __init__(
+        self,
+        runtime: AsyncRuntime,
+        token: str,
+        *,
+        base_url: str = "https://api.telegram.org/bot",
+        webhook_url: str | None = None,
+        secret: str | None = None,
+        max_retries: int = 3,
+        builder: ApplicationBuilder | None = None,  # type: ignore[type-arg]
+    ) -> None:
+        self.runtime = runtime
+        self.webhook_url = webhook_url
+        self.secret = secret
+        if webhook_url and not secret:
+            raise ValueError("INTAKE_TELEGRAM_WEBHOOK_URL needs INTAKE_TELEGRAM_SECRET as well")
+        builder = builder or ApplicationBuilder()
+        builder = (
+            builder.token(token)
+            .base_url(base_url)
+            .base_file_url(base_url.replace("/bot", "/file/bot", 1))
+            .rate_limiter(AIORateLimiter(max_retries=max_retries))
+            .concurrent_updates(True)
+        )
+        if webhook_url:
+            builder = builder.updater(None)
+        self.app: Application = builder.build()  # type: ignore[type-arg]
+        self.app.add_handler(TypeHandler(Update, self.on_update))
+        self.app.add_error_handler(self.on_error)
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Initialise, register the commands, and start polling or set the webhook."""
+        await self.app.initialize()
+        await self.app.bot.set_my_commands(
+            [BotCommand(name, _(description)) for name, description in COMMANDS]
+        )
+        await self.app.start()
+        if self.webhook_url:
+            await self.app.bot.set_webhook(
+                self.webhook_url, secret_token=self.secret,
+                allowed_updates=["message", "edited_message", "callback_query"],
+            )
+            log.info("telegram: webhook mode")
+        else:
+            assert self.app.updater is not None
+            await self.app.updater.start_polling(
+                poll_interval=0.0, timeout=10, drop_pending_updates=False,
+                allowed_updates=["message", "edited_message", "callback_query"],
+            )
+            log.info("telegram: long polling")
+
+    async def stop(self) -> None:
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+    # --- webhook -----------------------------------------------------------------------------
+
+    def secret_ok(self, header: str | None) -> bool:
+        """Constant-time check of X-Telegram-Bot-Api-Secret-Token."""
+        if not self.secret or header is None:
+            return False
+        return hmac.compare_digest(header.encode(), self.secret.encode())
+
+    async def feed(self, data: dict[str, Any]) -> None:
+        """Process one update that arrived over the webhook; returns once it is committed."""
+        update = Update.de_json(data, self.app.bot)
+        await self.app.process_update(update)
+
+    # --- updates -----------------------------------------------------------------------------
+
+    async def on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Translate one update into the runtime's vocabulary and send back the turn."""
+        assert isinstance(update, Update)
+        chat = update.effective_chat
+        if chat is None:
+            return
+        incoming = self._incoming(update, f"telegram:{chat.id}")
+        if incoming is None:
+            return
+        query = update.callback_query
+        if query is not None:
+            await self._close_keyboard(query)
+        async def deliver(turn: Turn, replayed: bool) -> None:
+            if not replayed:  # a redelivered update was answered the first time
+                await self._send(chat.id, turn)
+
+        await self.runtime.process(incoming, deliver)
+
+    def _incoming(self, update: Update, chat_key: str) -> Incoming | None:
+        message_id = f"u{update.update_id}"
+        if update.callback_query is not None:
+            return Incoming(chat_key, message_id, choice=update.callback_query.data or "")
+        if update.edited_message is not None:
+            return Incoming(chat_key, message_id, notice="edited")
+        message = update.message
+        if message is None:
+            return None
+        if message.contact is not None:
+            sender = message.from_user
+            if sender is None or message.contact.user_id != sender.id:
+                return Incoming(chat_key, message_id, notice="foreign_contact")
+            return Incoming(chat_key, message_id, text=message.contact.phone_number)
+        if message.text is None:
+            return Incoming(chat_key, message_id, notice="media")
+        if len(message.text) > MAX_TEXT:
+            return Incoming(chat_key, message_id, notice="too_long")
+        return Incoming(chat_key, message_id, text=message.text)
+
+    async def _close_keyboard(self, query: Any) -> None:
+        """Answer the button press and take the buttons away, so it cannot be pressed twice."""
+        try:
+            await query.answer()
+            if query.message is not None:
+                await query.edit_message_reply_markup(reply_markup=None)
+        except TelegramError as error:
+            # An old or already edited message: the answer itself still goes through.
+            log.info("telegram: could not close keyboard: %s", type(error).__name__)
+
+    async def _send(self, chat_id: int, turn: Turn) -> None:
+        for message in render(turn):
+            try:
+                await self.app.bot.send_message(chat_id=chat_id, **message)
+            except TelegramError as error:
+                # The turn is stored; the prospect gets the same question when they write again.
+                log.warning("telegram: send failed for chat %s: %s", _chat_ref(chat_id),
+                            type(error).__name__)
+                return
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log without personal data and give the prospect an apology and the same question."""
+        error = context.error
+        log.error("telegram: update %s failed: %s", getattr(update, "update_id", "?"),
+                  type(error).__name__, exc_info=error)
+        if not isinstance(update, Update) or update.effective_chat is None:
+            return
+        chat_id = update.effective_chat.id
+        try:
+            async def deliver(turn: Turn, replayed: bool) -> None:
+                if not replayed:
+                    await self._send(chat_id, turn)
+
+            await self.runtime.process(
+                Incoming(f"telegram:{chat_id}", f"error-{update.update_id}", notice="error"),
+                deliver)
+        except Exception as again:  # pragma: no cover - the store itself is down
+            log.error("telegram: apology failed: %s", type(again).__name__)

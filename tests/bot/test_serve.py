@@ -1,0 +1,83 @@
+"""`intake serve` as a subprocess: the operator's command, configured only by INTAKE_* variables."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.support.botapi import BotApiServer, botapi_fixture
+
+ROOT = Path(__file__).resolve().parents[2]
+botapi = botapi_fixture()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _wait_healthy(port: int, proc: subprocess.Popen[str]) -> dict[str, object]:
+    async with httpx.AsyncClient() as client:
+        for _ in range(200):
+            if proc.poll() is not None:
+                err = proc.stderr.read() if proc.stderr else ""
+                raise AssertionError(f"intake serve exited: {err}")
+            try:
+                response = await client.get(f"http://127.0.0.1:{port}/healthz")
+                return dict(response.json())
+            except httpx.TransportError:
+                await asyncio.sleep(0.05)
+    raise AssertionError("intake serve did not come up")
+
+
+def _serve(tmp_path: Path, **env: str) -> tuple[subprocess.Popen[str], int]:
+    port = _free_port()
+    full = {**os.environ, "INTAKE_HOST": "127.0.0.1", "INTAKE_PORT": str(port),
+            "INTAKE_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}", **env}
+    if "INTAKE_TELEGRAM_TOKEN" not in env:
+        full.pop("INTAKE_TELEGRAM_TOKEN", None)
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=full,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return proc, port
+
+
+def _stop(proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    return err
+
+
+async def test_serve_without_a_token_runs_and_says_telegram_is_off(tmp_path: Path) -> None:
+    proc, port = _serve(tmp_path)
+    try:
+        health = await _wait_healthy(port, proc)
+        assert health == {"status": "ok", "telegram": False}
+    finally:
+        err = _stop(proc)
+    assert "Telegram is off" in err
+    assert proc.returncode == 0
+
+
+async def test_serve_with_a_token_talks_to_the_configured_bot_api(
+    tmp_path: Path, botapi: BotApiServer
+) -> None:
+    proc, port = _serve(tmp_path, INTAKE_TELEGRAM_TOKEN=botapi.token,
+                        INTAKE_TELEGRAM_BASE_URL=botapi.base_url,
+                        INTAKE_BROKER_NAME="Makelaardij Test")
+    try:
+        health = await _wait_healthy(port, proc)
+        assert health["telegram"] is True
+        botapi.push_update(botapi.make_text_update(4242, "/start", user_id=4242))
+        await botapi.wait_for("sendMessage", count=2, chat_id=4242, timeout=15)
+        assert "Makelaardij Test" in botapi.sent_messages(4242)[0]["text"]
+    finally:
+        err = _stop(proc)
+    assert botapi.token not in err, "the bot token never appears in the logs"
