@@ -94,6 +94,7 @@ class TelegramChannel:
         webhook_url: str | None = None,
         secret: str | None = None,
         max_retries: int = 3,
+        rate_limit: bool = True,
         builder: ApplicationBuilder | None = None,  # type: ignore[type-arg]
     ) -> None:
         self.runtime = runtime
@@ -106,9 +107,12 @@ class TelegramChannel:
             builder.token(token)
             .base_url(base_url)
             .base_file_url(base_url.replace("/bot", "/file/bot", 1))
-            .rate_limiter(AIORateLimiter(max_retries=max_retries))
             .concurrent_updates(True)
         )
+        if rate_limit:
+            # Telegram's own limits (about 30 messages a second per bot, 1 a second per chat);
+            # retries a 429 after the retry_after Telegram gives.
+            builder = builder.rate_limiter(AIORateLimiter(max_retries=max_retries))
         if webhook_url:
             builder = builder.updater(None)
         self.app: Application = builder.build()  # type: ignore[type-arg]
