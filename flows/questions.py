@@ -10,7 +10,7 @@ a prospect may use to change it ("wijzig omzet").
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -736,41 +736,22 @@ QUESTIONS: tuple[Question, ...] = (
         parse=_read_yes_no, choices=YES_NO, applies=_quote_path, prompt_args=_broker_args,
         label=N_("Permission"), show=_show_yes_no,
     ),
-    # The call-back path: a short route to a person, sharing the contact answers above.
-    Question(
-        "cb_name", "callback",
-        N_("Which name may the adviser use to reach you?"),
-        N_("So the adviser knows whom to ask for."),
-        N_("For example: 'Jan de Vries'."),
-        key="contact_name", parse=_read_name, applies=_callback_path, topics=("naam",),
-        label=N_("Name"),
-    ),
-    Question(
-        "cb_phone", "callback",
-        N_("At which phone number can the adviser reach you?"),
-        N_("An adviser calls to go through the offers with you."),
-        N_("For example: '06-12345678' or '+31 20 123 4567'."),
-        key="phone", parse=_read_phone, applies=_callback_path,
-        topics=("telefoon", "telefoonnummer", "nummer"), label=N_("Phone"), input_hint="phone",
-    ),
-    Question(
-        "cb_moment", "callback",
-        N_("When does a call suit you best?"),
-        N_("So the adviser calls when it suits you."),
-        N_("Choose a button or type for example 'dinsdagochtend'."),
-        key="callback_moment", parse=_read_moment, choices=MOMENT_CHOICES,
-        applies=_callback_path, topics=("moment", "terugbellen", "belmoment"),
-        label=N_("Preferred moment"),
-    ),
-    Question(
-        "cb_consent", "callback",
-        N_("May I pass your details and answers to %(broker)s so an adviser can contact you?"),
-        N_("Without your permission nothing is passed on. Your details are used only for this "
-           "request."),
-        N_("Answer 'ja' or 'nee'."),
-        key="consent", parse=_read_yes_no, choices=YES_NO, applies=_callback_path,
-        prompt_args=_broker_args, label=N_("Permission"), show=_show_yes_no,
-    ),
+)
+
+
+def _on_callback_path(question: Question, new_id: str) -> Question:
+    # The call-back path asks the same contact questions, under their own step ids, and shares
+    # their answers: a name given before "bel mij" is not asked again.
+    return replace(question, id=new_id, block="callback", key=question.answer_key,
+                   applies=_callback_path)
+
+
+_MAIN = {q.id: q for q in QUESTIONS}
+QUESTIONS += (
+    _on_callback_path(_MAIN["contact_name"], "cb_name"),
+    _on_callback_path(_MAIN["phone"], "cb_phone"),
+    _on_callback_path(_MAIN["callback_moment"], "cb_moment"),
+    _on_callback_path(_MAIN["consent"], "cb_consent"),
 )
 
 BLOCKS = ("opening", "common", "credit", "bi", "closing", "callback")

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import html
 import logging
+import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -225,8 +226,11 @@ class TelegramChannel:
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log without personal data and give the prospect an apology and the same question."""
         error = context.error
-        log.error("telegram: update %s failed: %s", getattr(update, "update_id", "?"),
-                  type(error).__name__, exc_info=error)
+        # The type and the frames, not the message: an exception's message may quote input
+        # (pydantic's does), and input is personal data.
+        frames = "".join(traceback.format_tb(error.__traceback__)) if error else ""
+        log.error("telegram: update %s failed: %s\n%s", getattr(update, "update_id", "?"),
+                  type(error).__name__, frames)
         if not isinstance(update, Update) or update.effective_chat is None:
             return
         chat_id = update.effective_chat.id

@@ -323,3 +323,57 @@ async def test_webhook_without_the_right_secret_is_403_and_not_processed(
     await asyncio.sleep(0.1)
     assert harness.stored_turn(CHAT, update["update_id"]) is None
     assert harness.server.sent_messages(CHAT) == []
+
+
+async def test_a_quote_conversation_pressing_every_button_it_can(harness: Harness) -> None:
+    chat = CHAT + 7
+    await harness.say(chat, "/start")
+    steps: list[tuple[str, str]] = [
+        ("press", "both"), ("press", "groothandel"), ("say", "2 miljoen"), ("say", "90"),
+        ("say", "40"), ("say", "30"), ("press", "skip"), ("say", "1 ton"), ("press", "60"),
+        ("say", "0"), ("say", "0"), ("press", "85"), ("say", "1,2 miljoen"), ("press", "yes"),
+        ("press", "78"), ("press", "72"), ("press", "no"), ("press", "1"),
+        ("press", "confirm"), ("say", "Eva Jansen"), ("say", "Jansen Groothandel"),
+        ("say", "eva@jansen.nl"), ("say", "+31 6 1234 5678"), ("press", "skip"),
+        ("press", "any"), ("press", "yes"),
+    ]
+    sent: list[dict[str, Any]] = []
+    for how, value in steps:
+        sent = await (harness.press(chat, value) if how == "press" else harness.say(chat, value))
+    assert "IK-20" in sent[-1]["text"]
+    with harness.store.transaction(f"telegram:{chat}") as tx:
+        _, data = tx.begin_turn("none")
+    assert data is not None
+    answers = data["lead"]["answers"]
+    assert answers["credit"]["payment_term_days"] == 60
+    assert answers["credit"]["indemnity_pct"] == 85
+    assert answers["bi"]["indemnity_period_weeks"] == 78
+    assert answers["bi"]["waiting_period_hours"] == 72
+    assert answers["bi"]["gross_profit_eur"] == 800000
+
+
+async def test_an_error_in_a_turn_gets_an_apology_and_the_same_question(
+    harness: Harness, caplog: pytest.LogCaptureFixture,
+) -> None:
+    chat = CHAT + 8
+    await harness.say(chat, "/start")
+    runtime = harness.channel.runtime.runtime
+    real = runtime.process
+    calls = {"n": 0}
+
+    def flaky(incoming: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError(f"failed on {incoming.text}")  # a message quoting input
+        return real(incoming)
+
+    runtime.process = flaky  # type: ignore[method-assign]
+    update = harness.server.make_text_update(chat, "Jan Jansen 06-12345678", user_id=chat)
+    harness.server.push_update(update)
+    await harness.server.wait_for("sendMessage", count=4, chat_id=chat, timeout=10)
+    texts = [m["text"] for m in harness.server.sent_messages(chat)]
+    assert "Sorry" in texts[2] and "Waarvoor" in texts[3]
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "RuntimeError" in logged
+    # The exception's message quoted the input; only its type and frames are logged.
+    assert "Jan Jansen" not in logged and "12345678" not in logged
