@@ -569,6 +569,9 @@ def _read_count_number(text: str) -> Decimal:
     return _read_number(" ".join(words), dot_decimal=False)
 
 
+_LONE_INTEGER_RE = re.compile(r"(?<![\d.,])\d{1,9}(?![\d.,])")
+
+
 def parse_count(text: str) -> int:
     """A whole number >= 0; a range gives its midpoint rounded down ("20-30" -> 25).
 
@@ -581,7 +584,12 @@ def parse_count(text: str) -> int:
         bounds = _read_range(words, _read_count_number)
         values = bounds if bounds else (_read_count_number(words),)
     except _Unreadable:
-        raise ParseError("count.invalid") from None
+        # A count is a plain whole number, so text with exactly one is read as that number:
+        # typos around it ("zo n 25", "ca 40 stuks") should not cost the prospect a retry.
+        found = _LONE_INTEGER_RE.findall(words)
+        if len(found) != 1:
+            raise ParseError("count.invalid") from None
+        values = (Decimal(found[0]),)
     if any(v != v.to_integral_value() or v > _MAX_COUNT for v in values):
         raise ParseError("count.invalid")
     return sum(int(v) for v in values) // len(values)
