@@ -142,7 +142,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         settings = Settings()
     except SettingsError as exc:
-        print(f"configuration error:\n{exc}", file=sys.stderr)
+        # Field and reason only: pydantic's own rendering quotes the input, secrets included.
+        lines = [
+            f"  {'INTAKE_' + '.'.join(str(p) for p in e['loc']).upper() if e['loc'] else '-'}: "
+            f"{e['msg']}"
+            for e in exc.errors(include_url=False, include_input=False)
+        ]
+        print("configuration error:\n" + "\n".join(lines), file=sys.stderr)
         return EXIT_USAGE
     if args.db:
         settings = settings.model_copy(update={"database_url": args.db})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -27,3 +27,12 @@ class Settings(BaseSettings):
     telegram_secret: SecretStr | None = None
     broker_chat_id: str | None = None
     widget_origins: str = ""
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.telegram_webhook_url and not self.telegram_secret:
+            raise ValueError(
+                "INTAKE_TELEGRAM_WEBHOOK_URL is set but INTAKE_TELEGRAM_SECRET is not: without "
+                "a secret anyone could post updates to the webhook"
+            )
+        return self

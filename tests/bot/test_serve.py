@@ -81,3 +81,16 @@ async def test_serve_with_a_token_talks_to_the_configured_bot_api(
     finally:
         err = _stop(proc)
     assert botapi.token not in err, "the bot token never appears in the logs"
+
+
+def test_bad_configuration_exits_2_with_a_clear_message(tmp_path: Path) -> None:
+    proc, _ = _serve(tmp_path, INTAKE_PORT="achtduizend")
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2
+    assert "configuration error" in err and "INTAKE_PORT" in err
+    proc, _ = _serve(tmp_path, INTAKE_TELEGRAM_TOKEN="123:abc",
+                     INTAKE_TELEGRAM_WEBHOOK_URL="https://example.invalid/telegram/webhook")
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2
+    assert "INTAKE_TELEGRAM_SECRET" in err
+    assert "123:a" not in err, "no part of the token is echoed"

@@ -502,3 +502,10 @@ def test_percentage_dutch_decimal_round_trip(value: Decimal) -> None:
 @given(n=st.integers(min_value=0, max_value=10**6))
 def test_count_round_trip(n: int) -> None:
     assert parse_count(f"{n:,}".replace(",", ".")) == n
+
+
+def test_counts_forgive_typos_around_a_single_number() -> None:
+    assert parse_count("zo n 25") == 25
+    assert parse_count("ca 40 stuks") == 40
+    with pytest.raises(ParseError):
+        parse_count("tussen de 20 of 30 of 40")
