@@ -404,6 +404,8 @@ def _edit(conv: Conversation, ctx: Context, topic: str) -> Turn:
                     target = q
                     break
     if target is None:
+        if not candidates:
+            return _reask(conv, ctx, _("There is nothing to change yet."))
         options = tuple(ChoiceOut(f"cmd:edit:{q.id}", _(q.label)) for q in candidates)
         return _turn(conv, [Reply(_("What would you like to change?"), options)], ctx)
     if conv.state != target.id:

@@ -147,3 +147,10 @@ def test_hostile_input_never_breaks_the_dialogue(
         for key, value in before.items():
             if key != current and state != "gross_profit_ok":
                 assert conv.answers.get(key) == value, key
+
+
+def test_wijzig_before_any_answer_says_so_and_keeps_the_question() -> None:
+    conv, _ = play([])
+    turn = step(conv, CTX, "wijzig omzet")
+    assert "nog niets om te wijzigen" in turn.replies[0].text
+    assert turn.step == "product"
