@@ -39,3 +39,14 @@ def test_the_lead_validates_against_its_published_json_schema() -> None:
 
     _, turn = play([*ROUTE, "ja"])
     jsonschema.validate(turn.lead, lead_schema())
+
+
+def test_the_example_lead_in_the_docs_matches_the_contract() -> None:
+    import jsonschema  # type: ignore[import-untyped]
+
+    example = json.loads((ROOT / "examples" / "lead.json").read_text("utf-8"))
+    jsonschema.validate(example, lead_schema())
+    Lead.model_validate(example)
+    _, turn = play([*ROUTE, "ja"])
+    assert turn.lead is not None
+    assert set(example) == set(turn.lead), "the example shows every field a lead has"
