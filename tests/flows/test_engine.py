@@ -154,3 +154,17 @@ def test_wijzig_before_any_answer_says_so_and_keeps_the_question() -> None:
     turn = step(conv, CTX, "wijzig omzet")
     assert "nog niets om te wijzigen" in turn.replies[0].text
     assert turn.step == "product"
+
+
+def test_the_committed_flow_diagram_is_current() -> None:
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("flow_diagram",
+                                                  root / "scripts" / "flow_diagram.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (root / "docs" / "flow.md").read_text("utf-8") == module.render(), \
+        "run `python scripts/flow_diagram.py`"
