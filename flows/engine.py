@@ -113,6 +113,7 @@ _COMMANDS = {
     "start": "start",
     "wijzig": "edit", "wijzigen": "edit", "aanpassen": "edit", "veranderen": "edit",
 }
+_COMMAND_NAMES = frozenset(_COMMANDS.values())
 _EDIT_PREFIXES = ("wijzig ", "wijzigen ", "aanpassen ", "verander ", "pas aan ")
 
 
@@ -545,7 +546,12 @@ def step(conv: Conversation, ctx: Context, text: str | None = None,
         parts = choice.split(":", 2)
         if parts[1] == "edit" and len(parts) == 3:
             return _run_command(conv, ctx, "edit", parts[2])
-        return _run_command(conv, ctx, parts[1], "")
+        if parts[1] in _COMMAND_NAMES:
+            return _run_command(conv, ctx, parts[1], "")
+        # A button we never made (an old client, a forged callback): treat it like a stale one.
+        return _ask(conv, ctx, prefix=_("That button belongs to an earlier question.")) \
+            if conv.state not in (DONE, STOPPED) else _reask(conv, ctx, _("Please choose one "
+                                                                            "of the options."))
     if text is not None:
         text = text[:MAX_INPUT]
         command = _command(text)

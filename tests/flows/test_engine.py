@@ -77,6 +77,13 @@ def test_start_offers_to_continue_or_start_over() -> None:
     assert conv.answers["turnover"] == "1200000"
 
 
+def test_a_forged_command_button_is_harmless() -> None:
+    conv, _ = play(ROUTE[:2])
+    for forged in ("cmd:", "cmd:rm -rf", "cmd:edit:", "cmd:edit:nonsense", "cmd:x:y:z"):
+        turn = step(conv, CTX, choice=forged)
+        assert turn.replies and conv.answers.get("sector") == "groothandel", forged
+
+
 def test_telegram_style_commands_are_understood() -> None:
     assert _command("/terug") == ("back", "")
     assert _command("/belmij@IntakeBot") == ("callback", "")
