@@ -11,6 +11,7 @@ notes on transitions).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from transitions import Machine
@@ -273,10 +274,17 @@ def _paused(conv: Conversation, ctx: Context) -> Turn:
 # --- answers ----------------------------------------------------------------------------------
 
 
+@cache
+def _choice_words(choice_id: str, label: str, synonyms: tuple[str, ...]) -> frozenset[str]:
+    """Everything a prospect may type for a choice: its id, its Dutch label, its synonyms."""
+    return frozenset((choice_id, parsing.normalise(_(label)),
+                      *(parsing.normalise(s) for s in synonyms)))
+
+
 def _match_choice(choices: tuple[Choice, ...], text: str) -> Choice | None:
     words = parsing.normalise(text)
     for choice in choices:
-        if words in (choice.id, parsing.normalise(_(choice.label)), *choice.synonyms):
+        if words in _choice_words(choice.id, choice.label, choice.synonyms):
             return choice
     return None
 
