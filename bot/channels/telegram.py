@@ -23,7 +23,7 @@ from telegram import (
     ReplyKeyboardMarkup,
     Update,
 )
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
@@ -52,6 +52,14 @@ COMMANDS = (
 def _chat_ref(chat_id: int) -> str:
     """A stable, non-reversible reference to a chat for logs: no personal data in logs."""
     return hashlib.sha256(str(chat_id).encode()).hexdigest()[:10]
+
+
+def _pressed_label(markup: Any, data: str | None) -> str | None:
+    for row in getattr(markup, "inline_keyboard", ()) or ():
+        for button in row:
+            if button.callback_data == data:
+                return str(button.text)
+    return None
 
 
 def keyboard_rows(choices: Sequence[ChoiceOut]) -> list[list[ChoiceOut]]:
@@ -171,12 +179,17 @@ class TelegramChannel:
         chat = update.effective_chat
         if chat is None:
             return
+        if chat.type != ChatType.PRIVATE:
+            # An intake asks for personal details: never in a group, where others read along.
+            log.info("telegram: ignored an update from a %s chat", chat.type)
+            return
         incoming = self._incoming(update, f"telegram:{chat.id}")
         if incoming is None:
             return
         query = update.callback_query
         if query is not None:
             await self._close_keyboard(query)
+
         async def deliver(turn: Turn, replayed: bool) -> None:
             if not replayed:  # a redelivered update was answered the first time
                 await self._send(chat.id, turn)
@@ -204,10 +217,20 @@ class TelegramChannel:
         return Incoming(chat_key, message_id, text=message.text)
 
     async def _close_keyboard(self, query: Any) -> None:
-        """Answer the button press and take the buttons away, so it cannot be pressed twice."""
+        """Answer the button press and replace the buttons by the answer chosen ("✓ Beide"),
+        so it cannot be pressed twice and the chat history shows what was answered."""
         try:
             await query.answer()
-            if query.message is not None:
+            message = query.message
+            if message is None:
+                return
+            label = _pressed_label(message.reply_markup, query.data)
+            if label is not None and message.text:
+                await query.edit_message_text(
+                    html.escape(f"{message.text}\n\n✓ {label}", quote=False),
+                    parse_mode=ParseMode.HTML, reply_markup=None,
+                )
+            else:
                 await query.edit_message_reply_markup(reply_markup=None)
         except TelegramError as error:
             # An old or already edited message: the answer itself still goes through.

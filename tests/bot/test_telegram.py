@@ -139,8 +139,9 @@ async def test_a_conversation_by_buttons_closes_each_keyboard(harness: Harness) 
     await harness.say(chat, "/start")
     sent = await harness.press(chat, "callback")
     assert "adviseur" in sent[0]["text"]
-    edits = await harness.server.wait_for("editMessageReplyMarkup")
+    edits = await harness.server.wait_for("editMessageText")
     assert edits[0].ok, "the pressed keyboard is taken away"
+    assert edits[0].params["text"].endswith("✓ Bel mij liever"), "the answer stays visible"
     with pytest.raises(AssertionError):
         harness.last_keyboard_message_id(chat)  # no buttons left to press twice
     answers = await harness.server.wait_for("answerCallbackQuery")
@@ -377,3 +378,11 @@ async def test_an_error_in_a_turn_gets_an_apology_and_the_same_question(
     assert "RuntimeError" in logged
     # The exception's message quoted the input; only its type and frames are logged.
     assert "Jan Jansen" not in logged and "12345678" not in logged
+
+
+async def test_group_chats_are_ignored(harness: Harness) -> None:
+    update = harness.server.make_text_update(-100123, "/start", user_id=42)
+    update["message"]["chat"]["type"] = "supergroup"
+    harness.server.push_update(update)
+    await harness.say(CHAT + 9, "/start")  # processed after the group update
+    assert harness.server.sent_messages(-100123) == []
