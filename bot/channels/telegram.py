@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import html
 import logging
+import os
 import traceback
 from collections.abc import Sequence
 from typing import Any
@@ -34,6 +35,10 @@ from flows.i18n import N_, _
 __all__ = ["COMMANDS", "TelegramChannel", "keyboard_rows", "render"]
 
 log = logging.getLogger("intake.telegram")
+
+# PTB 22 reports Telegram's retry_after as a timedelta only when this is set, and warns on every
+# flood-control reply otherwise; opt in, so production behaves as the tests do. Read per call.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 MAX_TEXT = 4096
 
