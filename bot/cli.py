@@ -136,7 +136,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from pydantic import ValidationError as SettingsError
 
     from bot.config import Settings
-    from bot.service import configure_logging, serve
+    from bot.service import StartupError, configure_logging, serve
 
     configure_logging()
     try:
@@ -152,8 +152,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.db:
         settings = settings.model_copy(update={"database_url": args.db})
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(settings))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(settings))
+    except StartupError as exc:
+        print(f"cannot start: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -12,7 +12,11 @@ from bot.config import Settings
 from bot.runtime import AsyncRuntime, Runtime
 from bot.store import Store
 
-__all__ = ["configure_logging", "serve"]
+__all__ = ["StartupError", "configure_logging", "serve"]
+
+
+class StartupError(Exception):
+    """The service cannot start; the message is for the operator and holds no secret."""
 
 log = logging.getLogger("intake")
 
@@ -48,7 +52,19 @@ async def serve(settings: Settings) -> None:
         lifespan="off",
     ))
     if telegram is not None:
-        await telegram.start()
+        from telegram.error import InvalidToken, TelegramError
+
+        try:
+            await telegram.start()
+        except InvalidToken:
+            # PTB's own message quotes the token: say what is wrong without it.
+            await asyncio.to_thread(store.dispose)
+            raise StartupError("the Bot API rejected INTAKE_TELEGRAM_TOKEN (or "
+                               "INTAKE_TELEGRAM_BASE_URL is wrong)") from None
+        except TelegramError as error:
+            await asyncio.to_thread(store.dispose)
+            raise StartupError(f"cannot reach the Bot API at INTAKE_TELEGRAM_BASE_URL: "
+                               f"{type(error).__name__}") from None
     log.info("serving on http://%s:%s (database: %s)", settings.host, settings.port,
              store.engine.url.render_as_string(hide_password=True))
     try:

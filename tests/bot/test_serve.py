@@ -94,3 +94,15 @@ def test_bad_configuration_exits_2_with_a_clear_message(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "INTAKE_TELEGRAM_SECRET" in err
     assert "123:a" not in err, "no part of the token is echoed"
+
+
+async def test_a_rejected_token_exits_with_a_message_that_does_not_quote_it(
+    tmp_path: Path, botapi: BotApiServer
+) -> None:
+    wrong = "7000000001:AAWrongTokenThatMustNotBeLogged000000"
+    proc, _ = _serve(tmp_path, INTAKE_TELEGRAM_TOKEN=wrong,
+                     INTAKE_TELEGRAM_BASE_URL=botapi.base_url)
+    _, err = await asyncio.to_thread(proc.communicate, timeout=60)
+    assert proc.returncode == 1
+    assert "rejected INTAKE_TELEGRAM_TOKEN" in err
+    assert "AAWrongToken" not in err
