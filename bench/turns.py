@@ -50,9 +50,13 @@ def engine_round(routes: int) -> float:
     return (time.perf_counter() - start) / turns * 1e6
 
 
-def runtime_round(routes: int, synchronous: str) -> float:
+def runtime_round(routes: int, synchronous: str, url: str | None = None) -> float:
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(f"sqlite:///{tmp}/bench.sqlite3", sqlite_synchronous=synchronous)
+        store = Store(url or f"sqlite:///{tmp}/bench.sqlite3", sqlite_synchronous=synchronous)
+        if url:
+            from bot.store import metadata
+
+            metadata.drop_all(store.engine)
         store.create_all()
         runtime = Runtime(store)
         turns = 0
@@ -97,6 +101,10 @@ def main() -> None:
     parser.add_argument("--routes", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--conversations", type=int, default=100_000)
+    parser.add_argument("--postgres", metavar="URL",
+                        help="also measure the runtime on this PostgreSQL database (its intake "
+                             "tables are dropped first), e.g. "
+                             "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     engine_round(20)
     engine = [engine_round(args.routes) for _ in range(args.rounds)]
@@ -107,6 +115,11 @@ def main() -> None:
         rates = [runtime_round(args.routes // 2, mode) for _ in range(args.rounds)]
         print(f"runtime, SQLite {mode:6}:  median {statistics.median(rates):7,.0f} turns/s"
               "  (target >= 3,000; one commit per turn)")
+    if args.postgres:
+        rates = [runtime_round(args.routes // 2, "NORMAL", args.postgres)
+                 for _ in range(args.rounds)]
+        print(f"runtime, PostgreSQL:     median {statistics.median(rates):7,.0f} turns/s"
+              "  (one process, one connection, one commit per turn)")
     if args.conversations:
         before, half, after = memory(args.conversations)
         print(f"memory: peak RSS {before:.1f} MiB before, {half:.1f} MiB after "
