@@ -93,7 +93,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
     if args.jsonl:
         print(json.dumps(turn.to_json(), ensure_ascii=False), flush=True)
     else:
-        print(f"(gesprek {chat_id}; later verder met: intake chat --chat-id {chat_id})")
+        from flows.i18n import _
+
+        print(_("(conversation %(id)s; continue later with: intake chat --chat-id %(id)s)")
+              % {"id": chat_id})
         _print_turn(turn, numbered)
     while True:
         if not args.jsonl:

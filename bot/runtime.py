@@ -60,7 +60,7 @@ class _ChatLocks:
 
 
 class Runtime:
-    def __init__(self, store: Store, *, broker_name: str = "uw verzekeringsadviseur") -> None:
+    def __init__(self, store: Store, *, broker_name: str = "") -> None:
         self.store = store
         self.broker_name = broker_name
         self._locks = _ChatLocks()

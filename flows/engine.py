@@ -134,8 +134,12 @@ def _command(text: str) -> tuple[str, str] | None:
 # --- rendering ---------------------------------------------------------------------------------
 
 
+def _broker(ctx: Context) -> str:
+    return ctx.broker_name or _("your insurance adviser")
+
+
 def _view(answers: Answers, ctx: Context) -> dict[str, Any]:
-    return {**answers, "_broker": ctx.broker_name}
+    return {**answers, "_broker": _broker(ctx)}
 
 
 def _choices(choices: tuple[Choice, ...]) -> tuple[ChoiceOut, ...]:
@@ -224,7 +228,7 @@ def _greeting(ctx: Context) -> Reply:
         _("Good day! I am the digital assistant of %(broker)s. I am an automated assistant, "
           "not a person. In a few minutes I will give you a premium indication: an indication, "
           "not advice. Type 'hulp' at any time to see what you can do.")
-        % {"broker": ctx.broker_name}
+        % {"broker": _broker(ctx)}
     )
 
 
@@ -251,7 +255,7 @@ def _finish(conv: Conversation, ctx: Context) -> Turn:
     moment = answers.get("callback_moment")
     text = _("Thank you! Your reference number is %(reference)s. An adviser of %(broker)s will "
              "contact you (%(moment)s).") % {
-        "reference": conv.reference, "broker": ctx.broker_name,
+        "reference": conv.reference, "broker": _broker(ctx),
         "moment": moment or _("as soon as possible"),
     }
     return _turn(conv, [Reply(text)], ctx, done=True, lead=conv.lead)

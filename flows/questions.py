@@ -486,7 +486,7 @@ def _gross_profit_args(answers: Answers) -> dict[str, str]:
 
 
 def _broker_args(answers: Answers) -> dict[str, str]:
-    return {"broker": str(answers.get("_broker", _("the broker")))}
+    return {"broker": str(answers.get("_broker") or _("the broker"))}
 
 
 QUESTIONS: tuple[Question, ...] = (
