@@ -561,9 +561,9 @@ def step(conv: Conversation, ctx: Context, text: str | None = None,
         if parts[1] in _COMMAND_NAMES:
             return _run_command(conv, ctx, parts[1], "")
         # A button we never made (an old client, a forged callback): treat it like a stale one.
-        return _ask(conv, ctx, prefix=_("That button belongs to an earlier question.")) \
-            if conv.state not in (DONE, STOPPED) else _reask(conv, ctx, _("Please choose one "
-                                                                            "of the options."))
+        if conv.state in (DONE, STOPPED):
+            return _reask(conv, ctx, _("Please choose one of the options."))
+        return _ask(conv, ctx, prefix=_("That button belongs to an earlier question."))
     if text is not None:
         text = text[:MAX_INPUT]
         command = _command(text)

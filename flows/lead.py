@@ -128,7 +128,8 @@ def build_request(answers: Answers) -> QuoteRequest:
     """The pricing core's request from complete answers; bi.gross_profit_eur filled in."""
     wanted = products(answers)
     turnover = _dec(answers, "turnover")
-    assert turnover is not None
+    if turnover is None:  # not an assert: `python -O` would drop it and the fallback below
+        raise ValueError("no turnover answered yet")
     bi = None
     if "bi" in wanted:
         bi = BiRequest(**_bi_fields(answers))
@@ -163,7 +164,7 @@ def build_lead(answers: Answers, *, reference: str, channel: str, now: datetime)
     try:
         request = build_request(answers)
         priced = localise_quote(quote(request))
-    except (AssertionError, KeyError, ValueError, TypeError):
+    except (KeyError, ValueError, TypeError):
         # A call-back can come before the quote questions are complete: pass what we have.
         request = _partial(answers)
     return Lead(

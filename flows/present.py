@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flows.i18n import _, money, percent
 from pricing import BiQuote, CreditQuote, Factor, Offer, Quote, QuoteWarning
 
@@ -39,11 +41,8 @@ def localise_quote(quote: Quote) -> Quote:
     })
 
 
-def _range(low: object, high: object) -> str:
-    from decimal import Decimal
-
-    lo, hi = Decimal(str(low)), Decimal(str(high))
-    return money(lo) if lo == hi else f"{money(lo)} – {money(hi)}"
+def _range(low: Decimal, high: Decimal) -> str:
+    return money(low) if low == high else f"{money(low)} – {money(high)}"
 
 
 def credit_lines(c: CreditQuote) -> list[str]:
@@ -90,7 +89,7 @@ def quote_table(quote: Quote) -> str:
         width = max(len(f"{o.insurer} {o.product}") for o in credit.offers)
         for o in credit.offers:
             name = f"{o.insurer} {o.product}".ljust(width)
-            if o.eligible:
+            if o.premium_low_eur is not None and o.premium_high_eur is not None:
                 price = _range(o.premium_low_eur, o.premium_high_eur)
                 out.append(f"    {name}  {price}  {_(o.reason)}")
             else:
