@@ -37,6 +37,9 @@ Answers = Mapping[str, Any]
 # outside them we ask back instead of refusing.
 TURNOVER_LOW = Decimal(10_000)
 TURNOVER_HIGH = Decimal(1_000_000_000)
+# The pricing core's own bounds: a confirmed answer beyond them could not be priced.
+TURNOVER_MAX = Decimal("1e11")
+DEBTORS_MAX = 1_000_000
 
 
 class Invalid(Exception):
@@ -177,6 +180,8 @@ def _read_turnover(text: str, answers: Answers) -> str:
             raise Confirm(str(guess), _("Do you mean %(amount)s?") % {"amount": money(guess)})
         raise Confirm(str(value), _("Is your annual turnover really %(amount)s?")
                       % {"amount": money(value)})
+    if value > TURNOVER_MAX:
+        raise Invalid(_("That amount is too large to be right."))
     if value > TURNOVER_HIGH:
         raise Confirm(str(value), _("Is your annual turnover really %(amount)s?")
                       % {"amount": money(value)})
@@ -201,6 +206,8 @@ def _read_count(text: str, answers: Answers) -> int:
     value = int(_read(parsing.parse_count, text))
     if value < 1:
         raise Invalid(_("Count at least one customer."))
+    if value > DEBTORS_MAX:
+        raise Invalid(_("I could not read a number in that."))
     if value > 100_000:
         raise Confirm(value, _("Do you really have %(count)s business customers?")
                       % {"count": number(value)})
@@ -296,6 +303,9 @@ def _read_locations(text: str, answers: Answers) -> int:
     value = int(_read(parsing.parse_count, text))
     if value < 1:
         raise Invalid(_("Count at least one location."))
+    if value > 1000:  # the pricing core's bound; above it a person should look at the risk
+        raise Invalid(_("For more than 1,000 locations an adviser will gladly help: type "
+                        "'bel mij'."))
     return value
 
 

@@ -175,3 +175,20 @@ def test_the_committed_flow_diagram_is_current() -> None:
     spec.loader.exec_module(module)
     assert (root / "docs" / "flow.md").read_text("utf-8") == module.render(), \
         "run `python scripts/flow_diagram.py`"
+
+
+def test_an_impossible_number_of_locations_is_refused_not_crashed_on() -> None:
+    conv, _ = play(ROUTE[:17])
+    assert conv.state == "locations"
+    turn = step(conv, CTX, "miljard")
+    assert turn.step == "locations" and "bel mij" in turn.replies[0].text
+
+
+def test_answers_beyond_what_can_be_priced_are_refused_even_when_confirmed() -> None:
+    conv, _ = play(ROUTE[:2])
+    turn = step(conv, CTX, "500 miljard")
+    assert turn.step == "turnover"
+    turn = step(conv, CTX, "1,2 miljoen")
+    step(conv, CTX, "90")
+    turn = step(conv, CTX, "5000000")
+    assert turn.step == "debtor_count"
