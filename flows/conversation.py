@@ -11,24 +11,39 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["ChoiceOut", "Context", "Conversation", "Reply", "Turn"]
+__all__ = ["VERSION", "ChoiceOut", "Context", "Conversation", "Reply", "Turn"]
+
+
+# Bumped when the stored form changes; `from_json` brings older conversations up to date.
+VERSION = 2
+_OLD_PRODUCTS = {"credit": ["credit"], "bi": ["bi"], "both": ["credit", "bi"]}
 
 
 @dataclass(slots=True)
 class Conversation:
     """Everything a conversation has to remember between two messages."""
 
-    state: str = ""
+    state: str = "new"
     answers: dict[str, Any] = field(default_factory=dict)
     history: list[str] = field(default_factory=list)
     attempts: int = 0
-    # A value we asked the prospect to confirm ("Bedoelt u € 1.500.000?"), for the current question.
+    # What we asked back and wait for: readings of an answer to confirm or choose between
+    # ({"question", "options": [{"id", "label", "value"}], "estimated"}), or a command to
+    # confirm ({"command": "erase"}).
     pending: dict[str, Any] | None = None
     reference: str | None = None
     lead: dict[str, Any] | None = None
+    # Questions where a call was offered already: never twice on one question.
+    offered: list[str] = field(default_factory=list)
+    # The furthest progress shown, so the count never runs backwards; and where the call-back
+    # path started counting.
+    progress: tuple[int, int] = (0, 0)
+    progress_base: int = 0
+    version: int = VERSION
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "version": self.version,
             "state": self.state,
             "answers": self.answers,
             "history": self.history,
@@ -36,18 +51,37 @@ class Conversation:
             "pending": self.pending,
             "reference": self.reference,
             "lead": self.lead,
+            "offered": self.offered,
+            "progress": list(self.progress),
+            "progress_base": self.progress_base,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Conversation:
+        answers = dict(data.get("answers") or {})
+        version = int(data.get("version") or 1)
+        pending = data.get("pending")
+        if version < 2:
+            # Version 1 stored one product word and confirmed values as {"value": ...}.
+            product = answers.get("product")
+            if product == "callback":
+                answers.pop("product")
+            elif isinstance(product, str):
+                answers["product"] = _OLD_PRODUCTS.get(product, [])
+            pending = None
+        progress = data.get("progress") or (0, 0)
         return cls(
-            state=data.get("state", ""),
-            answers=dict(data.get("answers") or {}),
-            history=list(data.get("history") or []),
+            state=data.get("state") or "new",
+            answers=answers,
+            history=[str(h) for h in data.get("history") or []],
             attempts=int(data.get("attempts") or 0),
-            pending=data.get("pending"),
+            pending=pending,
             reference=data.get("reference"),
             lead=data.get("lead"),
+            offered=list(data.get("offered") or []),
+            progress=(int(progress[0]), int(progress[1])),
+            progress_base=int(data.get("progress_base") or 0),
+            version=VERSION,
         )
 
 

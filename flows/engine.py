@@ -1,121 +1,56 @@
 """The dialogue engine: one message in, one turn out, over a stored conversation.
 
-The flow is a finite-state machine (transitions) declared once at import from the question
-specs: a state per question plus `done` and `stopped`. `advance` moves to the first question
-that applies and has no answer yet, which makes "terug", "wijzig omzet" and a changed product
-choice all the same mechanism: clear what is stale, then advance. No machine or model is kept per
-conversation; each turn fires the shared machine on a small cursor object (DESIGN: engineering
-notes on transitions).
+It names no question and no product: what it asks comes from the flow (`flows.flow`), built
+from the question specs and the product registry, and every move is a trigger fired on that
+flow's machine. A question's particulars (how it reads an answer, what goes stale, what happens
+after) are hooks on its spec. Nothing is kept per conversation between turns.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import cache
+import re
 from typing import Any
 
-from transitions import Machine
-
-from flows import parsing
+from flows import matching, parsing
 from flows.conversation import ChoiceOut, Context, Conversation, Reply, Turn
+from flows.flow import DONE, NEW, STOPPED, Flow, current
 from flows.i18n import N_, _
-from flows.lead import build_lead, build_request
-from flows.present import quote_lines
-from flows.questions import (
-    QUESTIONS,
-    YES_NO,
-    Answers,
-    Choice,
-    Confirm,
-    Invalid,
-    Question,
-    by_id,
-    intent,
-)
-from pricing import quote
+from flows.lead import build_lead
+from flows.products import PRODUCTS, chosen, intent
+from flows.questions import YES_NO, moment_text
+from flows.spec import Choice, Confirm, Effect, Invalid, Question
 
-__all__ = ["MACHINE", "current_turn", "step"]
+__all__ = ["NOTICES", "current_turn", "step"]
 
-DONE = "done"
-STOPPED = "stopped"
 MAX_INPUT = 4000
 _MISSING = object()
-_PRE_SUMMARY_BLOCKS = ("opening", "common", "credit", "bi")
-_EDITABLE_BLOCKS = {"credit", "bi"}
-
-
-def _open(question: Question) -> Callable[[Answers], bool]:
-    def condition(answers: Answers) -> bool:
-        return question.answer_key not in answers and question.applies(answers)
-
-    condition.__name__ = f"open_{question.id}"
-    return condition
-
-
-def _build_machine() -> Machine:
-    states = [q.id for q in QUESTIONS] + [DONE, STOPPED]
-    opens = [_open(q) for q in QUESTIONS]
-    transitions: list[dict[str, Any]] = []
-    # `advance` goes to the first open question, looking from the current one forward first and
-    # then from the top: the same result as scanning from the top, because everything between
-    # the top and the current question is answered (the engine only ever jumps back to answered
-    # questions), but it checks one or two conditions a turn instead of thirty.
-    for source in [*QUESTIONS, None]:
-        start = QUESTIONS.index(source) if source is not None else 0
-        order = list(range(start, len(QUESTIONS))) + list(range(0, start))
-        src = source.id if source is not None else [DONE, STOPPED]
-        transitions += [
-            {"trigger": "advance", "source": src, "dest": QUESTIONS[i].id,
-             "conditions": [opens[i]]}
-            for i in order
-        ]
-    transitions.append({"trigger": "advance", "source": "*", "dest": DONE})
-    transitions += [{"trigger": f"ask_{q.id}", "source": "*", "dest": q.id} for q in QUESTIONS]
-    transitions.append({"trigger": "stop", "source": "*", "dest": STOPPED})
-    return Machine(
-        model=None, states=states, transitions=transitions, initial=QUESTIONS[0].id,
-        auto_transitions=False,
-    )
-
-
-MACHINE = _build_machine()
-
-
-class _Cursor:
-    """The machine's model for one turn: just the state; answers travel as event arguments."""
-
-    __slots__ = ("state",)
-
-    def __init__(self, state: str) -> None:
-        self.state = state
-
-
-def _fire(conv: Conversation, trigger: str) -> None:
-    cursor = _Cursor(conv.state or QUESTIONS[0].id)
-    MACHINE.events[trigger].trigger(cursor, conv.answers)
-    conv.state = cursor.state
-
+_SHARED_BLOCKS = ("opening", "common", "closing")
 
 # --- commands a prospect can type at any step -------------------------------------------------
 
 _COMMANDS = {
     "terug": "back", "vorige": "back", "ga terug": "back", "vorige vraag": "back",
     "waarom": "why", "waarom vraagt u dat": "why", "waarom wil je dat weten": "why",
-    "waarom wilt u dat weten": "why",
+    "waarom wilt u dat weten": "why", "waarom vraag je dat": "why",
     "bel mij": "callback", "bel me": "callback", "belmij": "callback", "bel mij maar": "callback",
     "bel mij liever": "callback", "bel me liever": "callback", "bel mij op": "callback",
     "ik wil iemand spreken": "callback", "ik wil een mens spreken": "callback",
+    "ik wil gebeld worden": "callback", "kunt u mij bellen": "callback",
     "opnieuw": "restart", "begin opnieuw": "restart", "opnieuw beginnen": "restart",
     "stop": "stop", "stoppen": "stop", "ik wil stoppen": "stop", "ophouden": "stop",
+    "pauze": "stop",
     "hulp": "help", "help": "help", "?": "help",
     "vergeet mij": "erase", "vergeet me": "erase", "vergeet": "erase",
     "verwijder mijn gegevens": "erase", "wis mijn gegevens": "erase",
     "verder": "resume", "ga verder": "resume", "doorgaan": "resume",
     "start": "start",
     "wijzig": "edit", "wijzigen": "edit", "aanpassen": "edit", "veranderen": "edit",
+    "iets wijzigen": "edit", "iets aanpassen": "edit",
 }
 _COMMAND_NAMES = frozenset(_COMMANDS.values())
-_EDIT_PREFIXES = ("wijzig ", "wijzigen ", "aanpassen ", "verander ", "pas aan ")
+_EDIT_PREFIXES = ("wijzig ", "wijzigen ", "aanpassen ", "verander ", "pas aan ", "wijzig de ",
+                  "wijzig mijn ")
+_CONFIRMED_COMMANDS = ("erase", "restart")
 
 
 def _command(text: str) -> tuple[str, str] | None:
@@ -125,7 +60,7 @@ def _command(text: str) -> tuple[str, str] | None:
         words = words[1:].split("@", 1)[0].strip()
     if words in _COMMANDS:
         return _COMMANDS[words], ""
-    for prefix in _EDIT_PREFIXES:
+    for prefix in sorted(_EDIT_PREFIXES, key=len, reverse=True):
         if words.startswith(prefix):
             return "edit", words[len(prefix):].strip()
     return None
@@ -138,138 +73,131 @@ def _broker(ctx: Context) -> str:
     return ctx.broker_name or _("your insurance adviser")
 
 
-def _view(answers: Answers, ctx: Context) -> dict[str, Any]:
-    return {**answers, "_broker": _broker(ctx)}
+def _outs(choices: tuple[Choice, ...]) -> tuple[ChoiceOut, ...]:
+    return tuple(ChoiceOut(c.id, c.text()) for c in choices)
 
 
-def _choices(choices: tuple[Choice, ...]) -> tuple[ChoiceOut, ...]:
-    return tuple(ChoiceOut(c.id, _(c.label)) for c in choices)
-
-
-def _progress(conv: Conversation) -> tuple[int, int]:
+def _path(flow: Flow, conv: Conversation) -> list[Question]:
+    """The questions counted for this conversation: the total changes only with the products."""
     answers = conv.answers
-    # Which questions apply depends only on these few answers: memoise on them.
-    key = (conv.state, answers.get("product"), answers.get("intent"),
-           int(answers.get("debtor_count", 6)) > 5, frozenset(answers))
-    return _progress_for(key, answers)
+    if intent(answers) == "callback":
+        return [q for q in flow.questions if q.block == "callback" and q.counts]
+    picked = set(chosen(answers)) or set(PRODUCTS)
+    return [q for q in flow.questions
+            if q.counts and (q.block in _SHARED_BLOCKS or q.block in picked)]
 
 
-_PROGRESS: dict[tuple[Any, ...], tuple[int, int]] = {}
-
-
-def _progress_for(key: tuple[Any, ...], answers: Answers) -> tuple[int, int]:
-    found = _PROGRESS.get(key)
-    if found is not None:
-        return found
-    state = key[0]
-    counted = [q.id for q in QUESTIONS if q.counts and q.applies(answers)]
-    total = len(counted)
-    if state in counted:
-        result = (counted.index(state) + 1, total)
+def _progress(flow: Flow, conv: Conversation) -> tuple[int, int]:
+    path = _path(flow, conv)
+    base = conv.progress_base if intent(conv.answers) == "callback" else 0
+    total = base + len(path)
+    if conv.state == DONE:
+        position = total
     else:
-        answered = sum(1 for q in QUESTIONS if q.counts and q.applies(answers)
-                       and q.answer_key in answers)
-        result = (min(answered, total), total)
-    if len(_PROGRESS) > 10_000:
-        _PROGRESS.clear()
-    _PROGRESS[key] = result
-    return result
+        index = flow.index.get(conv.state, 0)
+        # Skipped questions (they do not apply) count as passed: the count never jumps back.
+        position = base + sum(1 for q in path if flow.index[q.id] < index) + 1
+    position = min(max(position, conv.progress[0] if conv.progress[1] == total else 0), total)
+    conv.progress = (position, total)
+    return conv.progress
 
 
-def _summary_text(conv: Conversation) -> str:
-    lines = [_("Here are your answers:")]
-    for q in QUESTIONS:
-        if q.block not in _PRE_SUMMARY_BLOCKS or not q.label or not q.applies(conv.answers):
-            continue
-        if q.answer_key in conv.answers:
-            lines.append(f"• {_(q.label)}: {q.show(conv.answers[q.answer_key])}")
-    result = quote(build_request(conv.answers))
-    lines += ["", _("Your premium indication:")]
-    lines += quote_lines(result)
-    lines += ["", _(result.disclaimer)]
-    return "\n".join(lines)
+def _call_offer(conv: Conversation) -> Reply | None:
+    if intent(conv.answers) == "callback" or conv.state in conv.offered:
+        return None
+    conv.offered.append(conv.state)
+    return Reply(_("Would you rather talk to an adviser? I can have one call you."),
+                 (ChoiceOut("cmd:callback", _("Yes, call me")),))
 
 
-def _question_replies(
-    conv: Conversation, ctx: Context, choices: tuple[Choice, ...] | None = None,
-    prefix: str | None = None, offer_call: bool = False,
-) -> list[Reply]:
-    q = by_id(conv.state)
-    view = _view(conv.answers, ctx)
+def _question_replies(flow: Flow, conv: Conversation, ctx: Context,
+                      choices: tuple[Choice, ...] | None = None,
+                      prefix: str | None = None, offer_call: bool = False) -> list[Reply]:
+    q = flow.by_id[conv.state]
+    view = {**conv.answers, "_broker": _broker(ctx)}
     text = q.text(view)
-    current, total = _progress(conv)
-    if q.counts:
-        text = _("Question %(current)s of %(total)s") % {"current": current, "total": total} \
+    current_, total = _progress(flow, conv)
+    if q.counts and q.answer_key not in conv.answers:
+        text = _("Question %(current)s of %(total)s") % {"current": current_, "total": total} \
             + "\n" + text
     shown = q.choices_for(conv.answers) if choices is None else choices
-    out = list(_choices(shown))
-    if offer_call:
-        text += "\n\n" + _("Shall an adviser give you a call?")
-        out.append(ChoiceOut("cmd:callback", _("Yes, call me")))
     replies = []
-    if q.id == "summary":
-        replies.append(Reply(_summary_text(conv)))
     if prefix:
-        replies.insert(0, Reply(prefix))
-    replies.append(Reply(text, tuple(out)))
+        replies.append(Reply(prefix))
+    if q.preamble is not None:
+        replies.append(Reply(q.preamble(conv.answers)))
+    replies.append(Reply(text, _outs(shown)))
+    if offer_call:
+        offer = _call_offer(conv)
+        if offer is not None:
+            replies.append(offer)
     return replies
 
 
-def _turn(conv: Conversation, replies: list[Reply], ctx: Context, **kw: Any) -> Turn:
-    step = conv.state
-    hint = None
-    if step not in (DONE, STOPPED, ""):
-        hint = by_id(step).input_hint
-    return Turn(replies=replies, step=step, progress=_progress(conv), input_hint=hint, **kw)
+def _turn(flow: Flow, conv: Conversation, replies: list[Reply], ctx: Context,
+          **kw: Any) -> Turn:
+    hint = flow.by_id[conv.state].input_hint if flow.is_question(conv.state) else None
+    progress = conv.progress if "progress" not in kw else kw.pop("progress")
+    if flow.is_question(conv.state) or conv.state == DONE:
+        progress = _progress(flow, conv)
+    return Turn(replies=replies, step=conv.state, progress=progress, input_hint=hint, **kw)
 
 
 def _greeting(ctx: Context) -> Reply:
     return Reply(
-        _("Good day! I am the digital assistant of %(broker)s. I am an automated assistant, "
-          "not a person. In a few minutes I will give you a premium indication: an indication, "
-          "not advice. Type 'hulp' at any time to see what you can do.")
+        _("Good day! I am the automated assistant of %(broker)s, not a person. In a few "
+          "minutes I will give you a premium indication: an indication, not advice. Type "
+          "'hulp' at any time to see what you can do.")
         % {"broker": _broker(ctx)}
     )
 
 
-def _ask(conv: Conversation, ctx: Context, prefix: str | None = None, **kw: Any) -> Turn:
+def _ask(flow: Flow, conv: Conversation, ctx: Context, prefix: str | None = None,
+         **kw: Any) -> Turn:
     if conv.state == DONE:
-        return _finish(conv, ctx)
-    return _turn(conv, _question_replies(conv, ctx, prefix=prefix, **kw), ctx)
+        return _finish(flow, conv, ctx, prefix)
+    if not flow.is_question(conv.state):
+        return _paused(flow, conv, ctx)
+    return _turn(flow, conv, _question_replies(flow, conv, ctx, prefix=prefix, **kw), ctx)
 
 
 # --- finishing --------------------------------------------------------------------------------
 
 
-def _finish(conv: Conversation, ctx: Context) -> Turn:
+def _finish(flow: Flow, conv: Conversation, ctx: Context, prefix: str | None = None) -> Turn:
     answers = conv.answers
+    replies = [Reply(prefix)] if prefix else []
     if not answers.get("consent"):
         conv.lead = None
-        text = _("Understood: I will not pass anything on. Type 'vergeet mij' to erase your "
-                 "answers, or 'opnieuw' to start again.")
-        return _turn(conv, [Reply(text)], ctx, done=True)
+        replies.append(Reply(_(
+            "Understood: I will not pass anything on. Type 'vergeet mij' to erase your "
+            "answers, or 'opnieuw' to start again.")))
+        return _turn(flow, conv, replies, ctx, done=True)
     if conv.lead is None:
         conv.reference = ctx.new_reference()
         lead = build_lead(answers, reference=conv.reference, channel=ctx.channel, now=ctx.now())
         conv.lead = lead.model_dump(mode="json", by_alias=True)
-    moment = answers.get("callback_moment")
-    text = _("Thank you! Your reference number is %(reference)s. An adviser of %(broker)s will "
-             "contact you (%(moment)s).") % {
-        "reference": conv.reference, "broker": _broker(ctx),
-        "moment": moment or _("as soon as possible"),
-    }
-    return _turn(conv, [Reply(text)], ctx, done=True, lead=conv.lead)
+    moment = moment_text(answers.get("callback_moment"))
+    args = {"reference": conv.reference, "broker": _broker(ctx), "moment": moment}
+    if moment:
+        text = _("Thank you! Your reference number is %(reference)s. An adviser of %(broker)s "
+                 "will call you (%(moment)s).") % args
+    else:
+        text = _("Thank you! Your reference number is %(reference)s. An adviser of %(broker)s "
+                 "will call you at the moment you gave.") % args
+    replies.append(Reply(text))
+    return _turn(flow, conv, replies, ctx, done=True, lead=conv.lead)
 
 
-def _already_sent(conv: Conversation, ctx: Context) -> Turn:
-    return _turn(conv, [Reply(
+def _already_sent(flow: Flow, conv: Conversation, ctx: Context) -> Turn:
+    return _turn(flow, conv, [Reply(
         _("Your request has already been sent (reference %(reference)s). Type 'opnieuw' to "
           "start a new one.") % {"reference": conv.reference or "-"}
     )], ctx, done=True, lead=conv.lead)
 
 
-def _paused(conv: Conversation, ctx: Context) -> Turn:
-    return _turn(conv, [Reply(_(
+def _paused(flow: Flow, conv: Conversation, ctx: Context) -> Turn:
+    return _turn(flow, conv, [Reply(_(
         "We have paused. Type 'verder' to continue, 'opnieuw' to start again or 'vergeet mij' "
         "to erase everything."
     ))], ctx)
@@ -278,19 +206,40 @@ def _paused(conv: Conversation, ctx: Context) -> Turn:
 # --- answers ----------------------------------------------------------------------------------
 
 
-@cache
-def _choice_words(choice_id: str, label: str, synonyms: tuple[str, ...]) -> frozenset[str]:
-    """Everything a prospect may type for a choice: its id, its Dutch label, its synonyms."""
-    return frozenset((choice_id, parsing.normalise(_(label)),
-                      *(parsing.normalise(s) for s in synonyms)))
+def _words(choice: Choice) -> frozenset[str]:
+    return frozenset((choice.id, parsing.normalise(choice.text()),
+                      *(parsing.normalise(s) for s in choice.synonyms)))
 
 
-def _match_choice(choices: tuple[Choice, ...], text: str) -> Choice | None:
+def _exact_choice(choices: tuple[Choice, ...], text: str) -> Choice | None:
     words = parsing.normalise(text)
     for choice in choices:
-        if words in _choice_words(choice.id, choice.label, choice.synonyms):
+        if words in _words(choice):
             return choice
     return None
+
+
+def _fuzzy_choice(q: Question, choices: tuple[Choice, ...], text: str) -> Any:
+    options = [matching.Option(c.id, (c.text(), *c.synonyms)) for c in choices]
+    found = matching.match_options(text, options)
+    picked = [c for c in choices if c.id in found.ids]
+    if len(picked) == 1 and found.sure:
+        return picked[0].value
+    if len(picked) == 1:
+        raise Confirm(_("Do you mean %(answer)s?") % {"answer": picked[0].text()}, (picked[0],))
+    if picked:
+        raise Confirm(_("Which one do you mean?"), tuple(picked))
+    return _MISSING
+
+
+def _unknown(q: Question, conv: Conversation) -> Any:
+    bands = q.bands_for(conv.answers)
+    if bands:
+        raise Confirm(_("No problem: an estimate is enough. Which comes closest?"), bands,
+                      estimated=True)
+    if q.optional:
+        return q.skip_value
+    raise Invalid(_("An estimate is fine too."))
 
 
 def _resolve(q: Question, conv: Conversation, text: str | None, choice_id: str | None) -> Any:
@@ -301,109 +250,187 @@ def _resolve(q: Question, conv: Conversation, text: str | None, choice_id: str |
                 return choice.value
         raise Invalid(_("That button belongs to an earlier question."))
     assert text is not None
-    matched = _match_choice(choices, text)
-    if matched is not None:
-        return matched.value
-    if q.parse is None:
-        raise Invalid(_("Please choose one of the options."))
-    return q.parse(text, conv.answers)
+    exact = _exact_choice(choices, text)
+    if exact is not None:
+        return exact.value
+    if q.optional and parsing.parse_skip(text):
+        return q.skip_value
+    if q.none_value is not None and parsing.parse_none(text):
+        return q.none_value
+    if parsing.parse_unknown(text):
+        return _unknown(q, conv)
+    error: Invalid | None = None
+    if q.parse is not None:
+        try:
+            return q.parse(text, conv.answers)
+        except Invalid as wrong:
+            error = wrong
+    if choices and not q.free_text and not q.multi:
+        value = _fuzzy_choice(q, choices, text)
+        if value is not _MISSING:
+            return value
+    if error is not None:
+        raise error
+    raise Invalid(_("Please choose one of the options."))
 
 
-def _is_before(a: Question, b: Question) -> bool:
-    return QUESTIONS.index(a) < QUESTIONS.index(b)
+def _literal(text: str) -> bool:
+    # A bare number or amount is read as typed; anything else is shown back as read.
+    return re.fullmatch(r"[\d\s.,€%+-]*\d[\d\s.,€%-]*", text.strip()) is not None
 
 
-def _store(conv: Conversation, q: Question, value: Any) -> None:
+def _answer(flow: Flow, conv: Conversation, ctx: Context, text: str | None,
+            choice: str | None) -> Turn:
+    q = flow.by_id[conv.state]
+    try:
+        value = _resolve(q, conv, text, choice)
+    except Invalid as wrong:
+        conv.attempts += 1
+        prefix = wrong.message
+        if wrong.choices is None and q.example:
+            prefix += " " + _(q.example)
+        replies = _question_replies(flow, conv, ctx, choices=wrong.choices, prefix=prefix,
+                                    offer_call=conv.attempts >= 2)
+        return _turn(flow, conv, replies, ctx)
+    except Confirm as check:
+        return _ask_back(flow, conv, ctx, q, check)
+    noted = None
+    if text is not None and q.label and not q.free_text and not isinstance(value, bool) \
+            and not _literal(text) and _exact_choice(q.choices_for(conv.answers), text) is None:
+        noted = q.show(value)
+        if parsing.normalise(noted) == parsing.normalise(text):
+            noted = None
+    return _accept(flow, conv, ctx, q, value, noted=noted)
+
+
+def _ask_back(flow: Flow, conv: Conversation, ctx: Context, q: Question,
+              check: Confirm) -> Turn:
+    options = [{"id": c.id, "label": c.text(), "value": c.value} for c in check.options]
+    conv.pending = {"question": q.id, "options": options, "estimated": check.estimated}
+    if len(options) == 1 and not check.estimated:
+        buttons = _outs(YES_NO)
+    else:
+        buttons = tuple(ChoiceOut(o["id"], o["label"]) for o in options)
+    return _turn(flow, conv, [Reply(check.message, buttons)], ctx)
+
+
+def _pending(flow: Flow, conv: Conversation, ctx: Context, text: str | None,
+             choice: str | None) -> Turn | None:
+    """The answer to what we asked back; None: it is not one, handle the message as usual."""
+    pending = conv.pending
+    assert pending is not None
+    if "command" in pending:
+        said = _yes_no(text, choice)
+        conv.pending = None
+        if said is True:
+            return _run_command(flow, conv, ctx, pending["command"], "", confirmed=True)
+        if said is False:
+            return _reask(flow, conv, ctx, _("Fine, we carry on."))
+        return None
+    if pending.get("question") != conv.state:
+        conv.pending = None
+        return None
+    q = flow.by_id[conv.state]
+    options = pending["options"]
+    picked = None
+    if choice is not None:
+        picked = next((o for o in options if o["id"] == choice), None)
+    elif text is not None:
+        words = parsing.normalise(text)
+        picked = next((o for o in options if parsing.normalise(o["label"]) == words), None)
+    if picked is None and len(options) == 1:
+        said = _yes_no(text, choice)
+        if said is True:
+            picked = options[0]
+        elif said is False:
+            conv.pending = None
+            return _ask(flow, conv, ctx, prefix=_("What is the right answer, then?"))
+    if picked is None:
+        conv.pending = None
+        return None
+    if pending.get("estimated"):
+        estimated = conv.answers.setdefault("_estimated", [])
+        if q.id not in estimated:
+            estimated.append(q.id)
+    return _accept(flow, conv, ctx, q, picked["value"], noted=picked["label"])
+
+
+def _yes_no(text: str | None, choice: str | None) -> bool | None:
+    if choice is not None:
+        return {"yes": True, "no": False}.get(choice)
+    if text is None:
+        return None
+    try:
+        return bool(parsing.parse_yes_no(text))
+    except parsing.ParseError:
+        return None
+
+
+def _store(flow: Flow, conv: Conversation, q: Question, value: Any) -> None:
     answers = conv.answers
     key = q.answer_key
     old = answers.get(key, _MISSING)
     answers[key] = value
     conv.attempts = 0
     conv.pending = None
-    if q.id == "product" and value == "callback":
-        answers["intent"] = "callback"
     if old is _MISSING or old == value:
         return
-    for other in QUESTIONS:
+    position = flow.index[q.id]
+    for other in flow.questions:
+        if other is q or other.answer_key not in answers or other.answer_key == key:
+            continue
         stale = key in other.depends_on or (
-            "*" in other.depends_on and q.block in _PRE_SUMMARY_BLOCKS and _is_before(q, other)
+            "*" in other.depends_on and position < flow.index[other.id]
+            and q.block != "closing" and q.block != "callback"
         )
-        if other.answer_key in answers and other is not q:
-            kept = answers[other.answer_key]
-            if stale or (other.still_valid is not None and not other.still_valid(kept, answers)):
-                del answers[other.answer_key]
+        kept = answers[other.answer_key]
+        if stale or (other.still_valid is not None and not other.still_valid(kept, answers)):
+            del answers[other.answer_key]
     if intent(answers) == "quote":
-        # A narrower product choice drops the answers of the block no longer asked.
-        for other in QUESTIONS:
-            if other.block in _EDITABLE_BLOCKS and not other.applies(answers):
+        # A narrower product choice drops the answers of the products no longer asked for.
+        picked = chosen(answers)
+        for other in flow.questions:
+            if other.block in PRODUCTS and other.block not in picked:
                 answers.pop(other.answer_key, None)
+    estimated = answers.get("_estimated")
+    if estimated and q.id in estimated:
+        estimated.remove(q.id)
 
 
-def _answer(conv: Conversation, ctx: Context, text: str | None, choice: str | None) -> Turn:
-    q = by_id(conv.state)
-    if conv.pending is not None:
-        pending = conv.pending
-        said = choice if choice in ("yes", "no") else None
-        if said is None and text is not None:
-            try:
-                said = "yes" if parsing.parse_yes_no(text) else "no"
-            except parsing.ParseError:
-                said = None
-        if said == "yes":
-            return _accept(conv, ctx, q, pending["value"])
-        conv.pending = None
-        if said == "no":
-            return _ask(conv, ctx, prefix=_("What is the right answer, then?"))
-    try:
-        value = _resolve(q, conv, text, choice)
-    except Invalid as wrong:
-        conv.attempts += 1
-        prefix = wrong.message
-        if wrong.choices is None:
-            prefix += " " + _(q.example)
-        replies = _question_replies(conv, ctx, choices=wrong.choices, prefix=prefix,
-                                    offer_call=conv.attempts >= 2)
-        return _turn(conv, replies, ctx)
-    except Confirm as check:
-        conv.pending = {"value": check.value}
-        return _turn(conv, [Reply(check.message, _choices(YES_NO))], ctx)
-    return _accept(conv, ctx, q, value)
-
-
-def _accept(conv: Conversation, ctx: Context, q: Question, value: Any) -> Turn:
-    prefix = None
-    if q.id == "gross_profit_ok" and value is False:
-        conv.answers.pop("bi_basis", None)
-        conv.answers.pop("gross_profit_ok", None)
-        conv.attempts = 0
-        conv.pending = None
-        prefix = _("No problem, let us look at the variable costs again.")
-    else:
-        _store(conv, q, value)
+def _accept(flow: Flow, conv: Conversation, ctx: Context, q: Question, value: Any,
+            noted: str | None = None) -> Turn:
+    _store(flow, conv, q, value)
+    effect = q.after(value, conv.answers) if q.after is not None else None
+    # A hook may clear answers before this question: then the next one is sought from the top.
+    trigger = "advance" if effect is None else "resume"
+    effect = effect or Effect()
     if not conv.history or conv.history[-1] != q.id:
         conv.history.append(q.id)
         del conv.history[:-50]
-    if q.id == "product" and value == "callback":
-        prefix = _("Fine, an adviser will call you. I only need a few details.")
-    elif q.id == "sector":
-        # Free text is matched to a sector: say which one, so a wrong match is noticed at once.
-        prefix = _("Noted: %(answer)s.") % {"answer": q.show(value)}
-    _fire(conv, "advance")
-    return _ask(conv, ctx, prefix=prefix)
+    if effect.command is not None:
+        return _run_command(flow, conv, ctx, effect.command, "")
+    prefix = effect.prefix
+    if prefix is None and noted:
+        prefix = _("Noted: %(answer)s.") % {"answer": noted}
+    if intent(conv.answers) == "callback" and not conv.progress_base:
+        conv.progress_base = conv.progress[0]
+        conv.progress = (0, 0)
+    conv.state = flow.fire(conv.state, trigger, conv.answers)
+    return _ask(flow, conv, ctx, prefix=prefix)
 
 
 # --- commands ---------------------------------------------------------------------------------
 
 
-def _edit_topics(conv: Conversation) -> list[Question]:
-    return [q for q in QUESTIONS if q.topics and q.answer_key in conv.answers
+def _edit_topics(flow: Flow, conv: Conversation) -> list[Question]:
+    return [q for q in flow.questions if q.topics and q.answer_key in conv.answers
             and q.applies(conv.answers)]
 
 
-def _edit(conv: Conversation, ctx: Context, topic: str) -> Turn:
+def _edit(flow: Flow, conv: Conversation, ctx: Context, topic: str) -> Turn:
     if conv.state == DONE:
-        return _already_sent(conv, ctx)
-    candidates = _edit_topics(conv)
+        return _already_sent(flow, conv, ctx)
+    candidates = _edit_topics(flow, conv)
     words = parsing.normalise(topic)
     target = None
     if words:
@@ -412,116 +439,135 @@ def _edit(conv: Conversation, ctx: Context, topic: str) -> Turn:
                 target = q
                 break
         if target is None:
-            for q in candidates:
-                if any(t in words or words in t for t in q.topics):
-                    target = q
-                    break
+            options = [matching.Option(q.id, (*q.topics, _(q.label))) for q in candidates]
+            found = matching.match_options(words, options)
+            if len(found.ids) == 1:
+                target = flow.by_id[found.ids[0]]
     if target is None:
         if not candidates:
-            return _reask(conv, ctx, _("There is nothing to change yet."))
-        options = tuple(ChoiceOut(f"cmd:edit:{q.id}", _(q.label)) for q in candidates)
-        return _turn(conv, [Reply(_("What would you like to change?"), options)], ctx)
-    if conv.state != target.id:
+            return _reask(flow, conv, ctx, _("There is nothing to change yet."))
+        options_out = tuple(ChoiceOut(f"cmd:edit:{q.id}", _(q.label)) for q in candidates)
+        return _turn(flow, conv, [Reply(_("What would you like to change?"), options_out)], ctx)
+    if conv.state != target.id and flow.is_question(conv.state):
         conv.history.append(conv.state)
-    conv.state = target.id
+    conv.state = flow.fire(conv.state, "edit", conv.answers, target.id)
     conv.pending = None
     conv.attempts = 0
-    current = target.show(conv.answers[target.answer_key])
-    return _ask(conv, ctx, prefix=_("Your current answer: %(answer)s.") % {"answer": current})
+    current_answer = target.show(conv.answers[target.answer_key])
+    return _ask(flow, conv, ctx,
+                prefix=_("Your current answer: %(answer)s.") % {"answer": current_answer})
 
 
-def _help(conv: Conversation, ctx: Context) -> Turn:
-    text = _(
-        "You can type at any moment:\n"
-        "• 'terug': the previous question\n"
-        "• 'wijzig omzet' (or another subject): change an answer\n"
-        "• 'waarom?': why I ask this\n"
-        "• 'bel mij': an adviser calls you\n"
-        "• 'stop': pause; 'verder' to continue\n"
-        "• 'opnieuw': start again\n"
-        "• 'vergeet mij': erase your conversation and details"
-    )
-    return _reask(conv, ctx, text)
+_HELP = N_(
+    "You can type at any moment:\n"
+    "• 'terug': the previous question\n"
+    "• 'wijzig omzet' (or another subject): change an answer\n"
+    "• 'waarom?': why I ask this\n"
+    "• 'bel mij': an adviser calls you\n"
+    "• 'stop': pause; 'verder' to continue\n"
+    "• 'opnieuw': start again\n"
+    "• 'vergeet mij': erase your conversation and details"
+)
 
 
-def _reask(conv: Conversation, ctx: Context, prefix: str) -> Turn:
-    if conv.state in (DONE, STOPPED):
-        return _turn(conv, [Reply(prefix)], ctx, done=conv.state == DONE, lead=conv.lead)
-    return _ask(conv, ctx, prefix=prefix)
+def _reask(flow: Flow, conv: Conversation, ctx: Context, prefix: str) -> Turn:
+    if not flow.is_question(conv.state):
+        return _turn(flow, conv, [Reply(prefix)], ctx, done=conv.state == DONE,
+                     lead=conv.lead)
+    return _ask(flow, conv, ctx, prefix=prefix)
 
 
-def _start_over(conv: Conversation, ctx: Context, prefix: Reply | None = None) -> Turn:
-    conv.state, conv.answers, conv.history = "", {}, []
+def _start_over(flow: Flow, conv: Conversation, ctx: Context,
+                prefix: Reply | None = None) -> Turn:
+    conv.answers, conv.history, conv.offered = {}, [], []
     conv.attempts, conv.pending, conv.reference, conv.lead = 0, None, None, None
-    _fire(conv, "advance")
+    conv.progress, conv.progress_base = (0, 0), 0
+    conv.state = flow.fire(conv.state, "restart", conv.answers)
     replies = [prefix] if prefix else []
     replies.append(_greeting(ctx))
-    return _turn(conv, replies + _question_replies(conv, ctx), ctx)
+    return _turn(flow, conv, replies + _question_replies(flow, conv, ctx), ctx)
 
 
-def _run_command(conv: Conversation, ctx: Context, name: str, arg: str) -> Turn:
+_CONFIRM_TEXT = {
+    "erase": N_("Do you want me to erase your conversation and every detail you gave? This "
+                "cannot be undone."),
+    "restart": N_("Do you want to start again? Your answers so far will be cleared."),
+}
+
+
+def _run_command(flow: Flow, conv: Conversation, ctx: Context, name: str, arg: str,
+                 confirmed: bool = False) -> Turn:
+    if name in _CONFIRMED_COMMANDS and not confirmed and conv.answers:
+        conv.pending = {"command": name}
+        return _turn(flow, conv, [Reply(_(_CONFIRM_TEXT[name]), _outs(YES_NO))], ctx)
+    conv.pending = None
     if name == "erase":
-        conv.state, conv.answers, conv.history = "", {}, []
-        conv.attempts, conv.pending, conv.reference, conv.lead = 0, None, None, None
+        conv.state = flow.fire(conv.state, "erase", conv.answers)
+        conv.answers, conv.history, conv.offered = {}, [], []
+        conv.attempts, conv.reference, conv.lead = 0, None, None
         text = _("I have erased your conversation and the details you gave. Send a message to "
                  "start again.")
         return Turn(replies=[Reply(text)], step="erased", progress=(0, 0), done=True, erase=True)
     if name == "restart":
-        return _start_over(conv, ctx)
+        return _start_over(flow, conv, ctx)
     if name == "start":
         if conv.answers and conv.state != DONE:
-            return _turn(conv, [Reply(
+            return _turn(flow, conv, [Reply(
                 _("Welcome back! Would you like to continue where you left off, or start again?"),
                 (ChoiceOut("cmd:resume", _("Continue")),
                  ChoiceOut("cmd:restart", _("Start again"))),
             )], ctx)
-        return _start_over(conv, ctx)
+        return _start_over(flow, conv, ctx)
     if name == "resume":
         if conv.state == STOPPED:
-            conv.state = QUESTIONS[0].id
-            _fire(conv, "advance")
-        return _reask(conv, ctx, _("Let us continue."))
-    if conv.state == DONE and name not in ("help",):
-        return _already_sent(conv, ctx)
+            conv.state = flow.fire(conv.state, "resume", conv.answers)
+        return _reask(flow, conv, ctx, _("Let us continue."))
+    if conv.state == DONE and name != "help":
+        return _already_sent(flow, conv, ctx)
     if name == "stop":
-        _fire(conv, "stop")
-        return _turn(conv, [Reply(_(
+        conv.state = flow.fire(conv.state, "stop", conv.answers)
+        return _turn(flow, conv, [Reply(_(
             "Fine, we stop here. Your answers are kept: type 'verder' to continue, 'opnieuw' to "
             "start again or 'vergeet mij' to erase everything."
         ))], ctx)
     if name == "help":
-        return _help(conv, ctx)
+        return _reask(flow, conv, ctx, _(_HELP))
     if conv.state == STOPPED:
-        conv.state = QUESTIONS[0].id
-        _fire(conv, "advance")
+        conv.state = flow.fire(conv.state, "resume", conv.answers)
     if name == "back":
-        conv.pending = None
-        conv.attempts = 0
-        while conv.history:
-            previous = conv.history.pop()
-            if previous != conv.state and by_id(previous).applies(conv.answers):
-                conv.state = previous
-                answer = conv.answers.get(by_id(previous).answer_key, _MISSING)
-                prefix = None
-                if answer is not _MISSING:
-                    prefix = _("Your previous answer: %(answer)s.") % {
-                        "answer": by_id(previous).show(answer)}
-                return _ask(conv, ctx, prefix=prefix)
-        return _ask(conv, ctx, prefix=_("This is the first question."))
+        return _back(flow, conv, ctx)
     if name == "why":
-        return _ask(conv, ctx, prefix=_(by_id(conv.state).why))
+        return _ask(flow, conv, ctx, prefix=_(flow.by_id[conv.state].why))
     if name == "callback":
+        if intent(conv.answers) != "callback":
+            conv.progress_base = conv.progress[0]
+            conv.progress = (0, 0)
         conv.answers["intent"] = "callback"
-        conv.pending = None
         conv.attempts = 0
-        _fire(conv, "advance")
+        conv.state = flow.fire(conv.state, "callback", conv.answers)
+        prefix = _("Fine, an adviser will call you. I only need a few details.")
         if conv.state == DONE:
-            return _finish(conv, ctx)
-        return _ask(conv, ctx, prefix=_("Fine, an adviser will call you. I only need a few "
-                                        "details."))
+            return _finish(flow, conv, ctx, prefix)
+        return _ask(flow, conv, ctx, prefix=prefix)
     if name == "edit":
-        return _edit(conv, ctx, arg)
-    raise AssertionError(f"unknown command {name}")  # pragma: no cover
+        return _edit(flow, conv, ctx, arg)
+    return _reask(flow, conv, ctx, _("Please choose one of the options."))
+
+
+def _back(flow: Flow, conv: Conversation, ctx: Context) -> Turn:
+    conv.attempts = 0
+    while conv.history:
+        previous = conv.history.pop()
+        q = flow.by_id.get(previous)
+        if q is None or previous == conv.state or not q.applies(conv.answers):
+            continue
+        conv.state = flow.fire(conv.state, "back", conv.answers, previous)
+        answer = conv.answers.get(q.answer_key, _MISSING)
+        prefix = None
+        if answer is not _MISSING and q.label:
+            prefix = _("Your previous answer: %(answer)s.") % {"answer": q.show(answer)}
+        return _ask(flow, conv, ctx, prefix=prefix)
+    return _ask(flow, conv, ctx, prefix=_("This is the first question."))
 
 
 # --- the entry point --------------------------------------------------------------------------
@@ -537,6 +583,14 @@ NOTICES = {
 }
 
 
+def _known_state(flow: Flow, conv: Conversation) -> None:
+    """A stored state that names no question any more (the flow changed): resume at the first
+    open question instead of failing."""
+    if conv.state not in flow.machine.states:
+        conv.state = flow.fire(NEW, "resume", conv.answers)
+        conv.pending = None
+
+
 def step(conv: Conversation, ctx: Context, text: str | None = None,
          choice: str | None = None, notice: str | None = None) -> Turn:
     """One prospect message (typed text or a pressed choice id) -> the turn to show.
@@ -545,45 +599,58 @@ def step(conv: Conversation, ctx: Context, text: str | None = None,
     prospect is told so and gets the same question, and nothing changes. `conv` is updated in
     place; the caller stores it. Never raises on any input.
     """
+    flow = current()
+    _known_state(flow, conv)
+    if text is not None:
+        text = parsing.clean(text[:MAX_INPUT])
     if notice is not None:
         message = _(NOTICES.get(notice, NOTICES["media"]))
-        if not conv.state:
-            return _start_over(conv, ctx, prefix=Reply(message))
-        return _reask(conv, ctx, message)
-    if not conv.state:
+        if conv.state == NEW and not conv.answers:
+            return _start_over(flow, conv, ctx, prefix=Reply(message))
+        return _reask(flow, conv, ctx, message)
+    if conv.state == NEW and not conv.answers:
         if text is not None and _command(text) == ("erase", ""):
-            return _run_command(conv, ctx, "erase", "")
-        return _start_over(conv, ctx)
+            return _run_command(flow, conv, ctx, "erase", "")
+        return _start_over(flow, conv, ctx)
+    if conv.pending is not None:
+        handled = _pending(flow, conv, ctx, text, choice)
+        if handled is not None:
+            return handled
     if choice is not None and choice.startswith("cmd:"):
         parts = choice.split(":", 2)
         if parts[1] == "edit" and len(parts) == 3:
-            return _run_command(conv, ctx, "edit", parts[2])
+            return _run_command(flow, conv, ctx, "edit", parts[2])
+        if parts[1] == "wijzig":  # the summary's button before version 2
+            return _run_command(flow, conv, ctx, "edit", "")
         if parts[1] in _COMMAND_NAMES:
-            return _run_command(conv, ctx, parts[1], "")
+            return _run_command(flow, conv, ctx, parts[1], "")
         # A button we never made (an old client, a forged callback): treat it like a stale one.
-        if conv.state in (DONE, STOPPED):
-            return _reask(conv, ctx, _("Please choose one of the options."))
-        return _ask(conv, ctx, prefix=_("That button belongs to an earlier question."))
+        if not flow.is_question(conv.state):
+            return _reask(flow, conv, ctx, _("Please choose one of the options."))
+        return _ask(flow, conv, ctx, prefix=_("That button belongs to an earlier question."))
     if text is not None:
-        text = text[:MAX_INPUT]
         command = _command(text)
         if command is not None:
-            return _run_command(conv, ctx, *command)
+            return _run_command(flow, conv, ctx, *command)
     if conv.state == DONE:
-        return _already_sent(conv, ctx)
+        return _already_sent(flow, conv, ctx)
     if conv.state == STOPPED:
-        return _paused(conv, ctx)
-    if text is not None and not text.strip() and choice is None:
-        return _ask(conv, ctx, prefix=_("I did not receive an answer."))
-    return _answer(conv, ctx, text, choice)
-
+        return _paused(flow, conv, ctx)
+    if conv.state == NEW:
+        conv.state = flow.fire(NEW, "resume", conv.answers)
+        return _ask(flow, conv, ctx)
+    if choice is None and (text is None or not text.strip()):
+        return _ask(flow, conv, ctx, prefix=_("I did not receive an answer."))
+    return _answer(flow, conv, ctx, text, choice)
 
 
 def current_turn(conv: Conversation, ctx: Context) -> Turn:
-    """The current question again, for a prospect who comes back; changes nothing."""
+    """The current question again, for a prospect who comes back; changes nothing stored."""
+    flow = current()
+    _known_state(flow, conv)
     if conv.state == DONE:
-        return _already_sent(conv, ctx)
-    if conv.state == STOPPED or not conv.state:
-        return _paused(conv, ctx)
-    return _turn(conv, _question_replies(conv, ctx, prefix=_("Welcome back! We continue where "
-                                                             "you left off.")), ctx)
+        return _already_sent(flow, conv, ctx)
+    if not flow.is_question(conv.state):
+        return _paused(flow, conv, ctx)
+    return _turn(flow, conv, _question_replies(
+        flow, conv, ctx, prefix=_("Welcome back! We continue where you left off.")), ctx)

@@ -15,8 +15,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from flows.present import localise_quote
-from flows.questions import Answers, intent, products
-from pricing import SECTORS, BiRequest, CreditRequest, Quote, QuoteRequest, gross_profit, quote
+from flows.products import PRODUCTS, chosen, intent
+from flows.spec import Answers
+from pricing import SECTORS, Quote, QuoteRequest, quote
 from pricing.models import Money
 
 __all__ = [
@@ -75,13 +76,15 @@ class Lead(_Model):
     created_at: datetime
     channel: str
     intent: Literal["quote", "callback"]
-    products: list[Literal["credit", "bi"]]
+    products: list[str] = Field(description="Product keys: 'credit', 'bi'.")
     company: Company
     contact: Contact
     answers: QuoteRequest | PartialAnswers
     quote: Quote | None
     customer_check: CustomerCheck | None = None
     consent: Consent
+    # Question ids whose answer the prospect estimated from offered bands ("weet ik niet").
+    estimated: list[str] = Field(default_factory=list)
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -91,68 +94,35 @@ def _dec(answers: Answers, key: str) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def _credit_fields(answers: Answers) -> dict[str, Any]:
-    debtors = answers.get("debtor_count")
-    top5 = _dec(answers, "top5_share")
-    if top5 is None and debtors is not None and int(debtors) <= 5:
-        top5 = Decimal(100)
-    fields = {
-        "credit_share_pct": _dec(answers, "credit_share"),
-        "debtor_count": debtors,
-        "top5_share_pct": top5,
-        "largest_exposure_eur": _dec(answers, "largest_exposure"),
-        "payment_term_days": answers.get("payment_term"),
-        "export_share_pct": _dec(answers, "export_share"),
-        "bad_debt_3y_eur": _dec(answers, "bad_debt"),
-        "indemnity_pct": _dec(answers, "indemnity"),
-    }
-    return {k: v for k, v in fields.items() if v is not None}
-
-
-def _bi_fields(answers: Answers) -> dict[str, Any]:
-    basis = answers.get("bi_basis") or {}
-    fields: dict[str, Any] = {
-        "indemnity_period_weeks": answers.get("indemnity_period"),
-        "waiting_period_hours": answers.get("waiting_period"),
-        "extra_costs": answers.get("extra_costs"),
-        "locations": answers.get("locations"),
-    }
-    if "variable_costs" in basis:
-        fields["variable_costs_eur"] = Decimal(basis["variable_costs"])
-    if "gross_profit" in basis:
-        fields["gross_profit_eur"] = Decimal(basis["gross_profit"])
-    return {k: v for k, v in fields.items() if v is not None}
-
-
 def build_request(answers: Answers) -> QuoteRequest:
-    """The pricing core's request from complete answers; bi.gross_profit_eur filled in."""
-    wanted = products(answers)
+    """The pricing core's request from complete answers: each chosen product adds its part."""
     turnover = _dec(answers, "turnover")
     if turnover is None:  # not an assert: `python -O` would drop it and the fallback below
         raise ValueError("no turnover answered yet")
-    bi = None
-    if "bi" in wanted:
-        bi = BiRequest(**_bi_fields(answers))
-        profit = gross_profit(turnover, bi)
-        bi = bi.model_copy(update={"gross_profit_eur": profit,
-                                   "variable_costs_eur": turnover - profit})
-    return QuoteRequest(
-        sector=answers["sector"],
-        turnover_eur=turnover,
-        credit=CreditRequest(**_credit_fields(answers)) if "credit" in wanted else None,
-        bi=bi,
-    )
+    parts: dict[str, Any] = {}
+    for key in chosen(answers):
+        parts.update(PRODUCTS[key].request(answers))
+    return QuoteRequest(sector=answers["sector"], turnover_eur=turnover, **parts)
+
+
+def price(answers: Answers) -> Quote | None:
+    """The quote for these answers, or None when the pricing core cannot price them (yet)."""
+    try:
+        return quote(build_request(answers))
+    except (KeyError, ValueError, TypeError):  # pydantic's ValidationError is a ValueError
+        return None
 
 
 def _partial(answers: Answers) -> PartialAnswers:
     def jsonable(fields: dict[str, Any]) -> dict[str, Any] | None:
         return json.loads(json.dumps(fields, default=lambda d: float(d))) if fields else None
 
+    parts = {key: jsonable(PRODUCTS[key].fields(answers)) for key in PRODUCTS}
     return PartialAnswers(
         sector=answers.get("sector"),
         turnover_eur=_dec(answers, "turnover"),
-        credit=jsonable(_credit_fields(answers)),
-        bi=jsonable(_bi_fields(answers)),
+        credit=parts.get("credit"),
+        bi=parts.get("bi"),
     )
 
 
@@ -164,7 +134,7 @@ def build_lead(answers: Answers, *, reference: str, channel: str, now: datetime)
     try:
         request = build_request(answers)
         priced = localise_quote(quote(request))
-    except (KeyError, ValueError, TypeError):
+    except (KeyError, ValueError, TypeError):  # pydantic's ValidationError is a ValueError
         # A call-back can come before the quote questions are complete: pass what we have.
         request = _partial(answers)
     return Lead(
@@ -172,7 +142,7 @@ def build_lead(answers: Answers, *, reference: str, channel: str, now: datetime)
         created_at=now,
         channel=channel,
         intent=intent(answers),  # type: ignore[arg-type]
-        products=list(products(answers)),  # type: ignore[arg-type]
+        products=list(chosen(answers)),
         company=Company(
             name=answers.get("company_name"),
             kvk=answers.get("kvk"),
@@ -190,6 +160,7 @@ def build_lead(answers: Answers, *, reference: str, channel: str, now: datetime)
         customer_check=CustomerCheck(names=answers["top5_names"])
         if answers.get("top5_names") else None,
         consent=Consent(given_at=now, text_version=CONSENT_TEXT_VERSION),
+        estimated=list(answers.get("_estimated") or []),
     )
 
 

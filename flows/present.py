@@ -7,7 +7,10 @@ from decimal import Decimal
 from flows.i18n import _, money, percent
 from pricing import BiQuote, CreditQuote, Factor, Offer, Quote, QuoteWarning
 
-__all__ = ["localise_quote", "quote_lines", "quote_table"]
+__all__ = [
+    "bi_lines", "credit_lines", "factor_lines", "localise_quote", "offer_lines", "quote_lines",
+    "quote_table",
+]
 
 _ARROWS = {"up": "+", "down": "-", "neutral": "·"}
 
@@ -63,6 +66,28 @@ def bi_lines(b: BiQuote) -> list[str]:
         _("Business interruption insurance"),
         "  " + _("Insured sum (gross profit)") + f": {money(b.insured_sum_eur)}",
         "  " + _("Premium per year") + f": {_range(b.premium_low_eur, b.premium_high_eur)}",
+    ]
+
+
+def offer_lines(offers: tuple[Offer, ...]) -> list[str]:
+    """Per insurer product: its indication, or why it does not fit. Names no "best" one."""
+    lines = ["  " + _("Per insurer") + ":"]
+    for o in offers:
+        if o.eligible and o.premium_low_eur is not None and o.premium_high_eur is not None:
+            lines.append(f"  • {o.insurer} {o.product}: "
+                         f"{_range(o.premium_low_eur, o.premium_high_eur)}")
+        else:
+            lines.append(f"  • {o.insurer} {o.product}: {_('not suitable')} ({_(o.reason)})")
+    return lines
+
+
+def factor_lines(factors: tuple[Factor, ...], most: int = 4) -> list[str]:
+    """The main factors that moved the price, in words a prospect understands."""
+    moving = [f for f in factors if f.direction != "neutral"][:most]
+    if not moving:
+        return []
+    return ["  " + _("What moves the premium") + ":"] + [
+        f"  {_ARROWS[f.direction]} {_(f.text)}" for f in moving
     ]
 
 

@@ -1,0 +1,107 @@
+"""From a parser's reading to what the dialogue does with it: store, ask back, or explain.
+
+The parsers in `flows.parsing` return values or raise machine codes; here those become the
+spec vocabulary: a value, `Confirm` (one proposal, or a choice between several readings) or
+`Invalid` with a Dutch message from the catalog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from flows import parsing
+from flows.i18n import N_, _, money, number, percent
+from flows.spec import Choice, Confirm, Invalid
+
+__all__ = [
+    "CODE_MESSAGES",
+    "ask_which",
+    "propose",
+    "read",
+    "show_days",
+    "show_money",
+    "show_number",
+    "show_pct",
+]
+
+T = TypeVar("T")
+
+CODE_MESSAGES = {
+    "amount.invalid": N_("I could not read an amount in that."),
+    "amount.negative": N_("The amount cannot be negative."),
+    "amount.ambiguous": N_("I am not sure how to read that amount."),
+    "amount.range": N_("Please give one amount rather than a range; an estimate is fine."),
+    "amount.too_large": N_("That amount is too large to be right."),
+    "percentage.invalid": N_("I could not read a percentage in that."),
+    "percentage.out_of_range": N_("A percentage lies between 0 and 100."),
+    "count.invalid": N_("I could not read a number in that."),
+    "period.invalid": N_("I could not read a period in that."),
+    "yesno.invalid": N_("Please answer yes or no."),
+    "phone.invalid": N_("That does not look like a valid phone number."),
+    "email.invalid": N_("That does not look like a valid e-mail address."),
+    "kvk.invalid": N_("A KvK number has 8 digits."),
+    "name.invalid": N_("Please type your name."),
+    "names.invalid": N_("Type the names separated by commas, or 'overslaan'."),
+}
+
+
+def show_money(value: Any) -> str:
+    return money(Decimal(str(value)))
+
+
+def show_pct(value: Any) -> str:
+    return percent(Decimal(str(value)))
+
+
+def show_number(value: Any) -> str:
+    return number(Decimal(str(value)))
+
+
+def show_days(value: Any) -> str:
+    return _("%(n)s days") % {"n": value}
+
+
+def propose(value: Any, shown: str, store: Any = None) -> Confirm:
+    """One reading to confirm with a tap: "Bedoelt u € 1.500.000?"."""
+    stored = value if store is None else store
+    return Confirm(_("Do you mean %(answer)s?") % {"answer": shown},
+                   (Choice("p0", shown, stored, literal=True),))
+
+
+def ask_which(options: list[tuple[Any, str]]) -> Confirm:
+    """Several readings: never pick one silently."""
+    return Confirm(_("Which one do you mean?"),
+                   tuple(Choice(f"p{i}", shown, value, literal=True)
+                         for i, (value, shown) in enumerate(options)))
+
+
+def read(reader: Callable[[str], T], text: str, show: Callable[[Any], str],
+         convert: Callable[[Any], Any] = lambda v: v) -> Any:
+    """Run a parser; its doubts become questions back, its errors a Dutch explanation.
+
+    `convert` turns the parser's value into the stored form (str for Decimal amounts), and is
+    applied to proposals too, so a confirmed proposal stores exactly what a typed answer would.
+    """
+    try:
+        return convert(reader(text))
+    except parsing.ParseError as error:
+        values = getattr(error, "values", None)
+        if values:
+            return _several(values, show, convert)
+        proposal = getattr(error, "value", None)
+        if proposal is not None and error.code.endswith(".vague"):
+            raise Confirm(_("Is that about %(answer)s?") % {"answer": show(proposal)},
+                          (Choice("p0", show(proposal), convert(proposal), literal=True),)
+                          ) from None
+        raise Invalid(_(CODE_MESSAGES.get(error.code, CODE_MESSAGES["amount.invalid"]))) \
+            from None
+
+
+def _several(values: Any, show: Callable[[Any], str], convert: Callable[[Any], Any]) -> Any:
+    options = [(convert(v), show(v)) for v in values]
+    unique = list(dict(((repr(v), (v, s)) for v, s in options)).values())
+    if len(unique) == 1:
+        return unique[0][0]
+    raise ask_which(unique[:4])
