@@ -1,61 +1,92 @@
-"""Write docs/flow.md: the dialogue's questions in order, as a Mermaid flowchart.
+"""Write docs/flow.md: the dialogue's state machine as a Mermaid flowchart.
 
-The engine's rule is "ask the first question that applies and has no answer yet", so the flow
-is the ordered question list with each question's condition; that is what this draws (a
-transitions GraphMachine would draw every conditional `advance` edge, thirty from each state).
-Run after changing flows/questions.py: `python scripts/flow_diagram.py`; a test checks it.
+Drawn from the same transitions `Machine` the engine fires (`flows.flow.current().machine`):
+its states, its `advance` transitions (from each question, the next one it can reach, with that
+question's condition), and the triggers that can be fired from any state. A transitions
+GraphMachine would draw every conditional edge, thirty from each state, so this keeps the
+first reachable one of each. Run after changing a question or product:
+`python scripts/flow_diagram.py`; a test checks the file is current.
 """
 
 from __future__ import annotations
 
 import sys
-from itertools import pairwise
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flows.questions import QUESTIONS  # noqa: E402
+from flows.flow import DONE, NEW, STOPPED, current  # noqa: E402
 
 DOC = ROOT / "docs" / "flow.md"
 CONDITIONS = {
-    "_always": "",
-    "_quote_path": "",
-    "_credit": "credit or both",
-    "_bi": "bi or both",
-    "_credit_many_customers": "credit, more than 5 customers",
-    "_callback_path": "after 'bel mij'",
+    "on_quote_path": "",
+    "on_callback_path": "after 'bel mij'",
+    "wants_credit": "credit chosen",
+    "wants_bi": "bi chosen",
+    "_many_customers": "credit, more than 5 customers",
 }
-BLOCK_TITLES = {
-    "opening": "Opening", "common": "Common", "credit": "Kredietverzekering",
-    "bi": "Bedrijfsschade", "closing": "Summary and contact", "callback": "Call-back path",
-}
+
+
+def _condition(name: str) -> str:
+    return CONDITIONS.get(name, name)
+
+
+def _answers_for(block: str) -> dict[str, object]:
+    # Answers under which a question's block is on the path: every product chosen with many
+    # customers, or the call-back path. A next step whose condition fails here is a skip.
+    from flows.products import PRODUCTS
+
+    if block == "callback":
+        return {"intent": "callback"}
+    return {"product": list(PRODUCTS), "debtor_count": 6}
 
 
 def render() -> str:
-    lines = ["flowchart TD"]
-    blocks = list(dict.fromkeys(q.block for q in QUESTIONS))
-    for block in blocks:
-        lines.append(f'  subgraph {block}["{BLOCK_TITLES[block]}"]')
-        for q in QUESTIONS:
-            if q.block != block:
-                continue
-            condition = CONDITIONS.get(q.applies.__name__, q.applies.__name__)
-            label = q.id + (f"<br/><i>{condition}</i>" if condition else "")
-            lines.append(f'    {q.id}["{label}"]')
+    flow = current()
+    machine = flow.machine
+    lines = ["flowchart TD", f"  {NEW}([new]) -->|advance| {flow.questions[0].id}"]
+    for block in dict.fromkeys(q.block for q in flow.questions):
+        lines.append(f'  subgraph {block}["{block}"]')
+        for q in flow.questions:
+            if q.block == block:
+                condition = _condition(q.applies.__name__)
+                label = q.id + (f"<br/><i>{condition}</i>" if condition else "")
+                lines.append(f'    {q.id}["{label}"]')
         lines.append("  end")
-    main = [q.id for q in QUESTIONS if q.block != "callback"]
-    lines += [f"  {a} --> {b}" for a, b in pairwise(main)]
-    callback = [q.id for q in QUESTIONS if q.block == "callback"]
-    lines += [f"  {a} --> {b}" for a, b in pairwise(callback)]
-    lines += [f"  {main[-1]} --> done([done: lead])", f"  {callback[-1]} --> done",
-              '  product -. "bel mij (any step)" .-> cb_name']
+    advance = machine.events["advance"]
+    for q in flow.questions:
+        answers = _answers_for(q.block)
+        for transition in advance.transitions.get(q.id, []):
+            dest = transition.dest
+            if dest == DONE:
+                lines.append(f"  {q.id} --> {DONE}([done: lead])")
+                break
+            if flow.index[dest] <= flow.index[q.id] or not flow.by_id[dest].applies(answers):
+                continue
+            lines.append(f"  {q.id} --> {dest}")
+            break
+    # The triggers that act from any state, with where they lead.
+    for name in ("back", "edit", "callback", "stop", "resume", "restart", "erase"):
+        dests = {t.dest for ts in machine.events[name].transitions.values() for t in ts}
+        target = {"back": "answered", "edit": "answered"}.get(name)
+        if target is None:
+            target = DONE if dests == {DONE} else (
+                STOPPED if STOPPED in dests else NEW if NEW in dests else "first_open")
+        lines.append(f'  any(("any state")) -. {name} .-> {target}')
+    lines += ['  answered(["an answered question"])', '  first_open(["first open question"])',
+              f"  {STOPPED}([stopped])"]
     return (
         "# The dialogue flow\n\n"
-        "Generated by `scripts/flow_diagram.py` from `flows/questions.py`. The engine asks the\n"
-        "first question that applies (condition in italics) and has no answer yet; `terug`,\n"
-        "`wijzig <onderwerp>` and the summary jump back, and stale answers are asked again.\n\n"
-        "```mermaid\n" + "\n".join(lines) + "\n```\n"
+        "Generated by `scripts/flow_diagram.py` from the transitions machine in\n"
+        "`flows/flow.py`. `advance` moves to the first question that applies (condition in\n"
+        "italics) and has no answer yet; `back` and `edit` jump to a named question, `callback`\n"
+        "switches to the call-back path, `stop`/`resume`, `restart` and `erase` act from any\n"
+        "state. Stale answers are asked again.\n\n"
+        "Triggers and their number of transitions: "
+        + ", ".join(f"`{name}` ({sum(len(t) for t in event.transitions.values())})"
+                    for name, event in machine.events.items())
+        + ".\n\n```mermaid\n" + "\n".join(lines) + "\n```\n"
     )
 
 
