@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import sys
 from collections.abc import Sequence
@@ -85,6 +86,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
     from bot.runtime import Incoming
 
+    # A terminal or a pipe may deliver bytes that are not UTF-8: read them as U+FFFD rather
+    # than crash; the engine cleans what it stores.
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(encoding="utf-8", errors="replace")
     runtime = _runtime(args.db)
     chat_id = args.chat_id or uuid.uuid4().hex[:12]
     chat_key = f"cli:{chat_id}"
@@ -95,8 +100,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
     else:
         from flows.i18n import _
 
-        print(_("(conversation %(id)s; continue later with: intake chat --chat-id %(id)s)")
-              % {"id": chat_id})
+        resume = f"intake chat --chat-id {chat_id}" + (f" --db {args.db}" if args.db else "")
+        print(_("(conversation %(id)s; continue later with: %(command)s)")
+              % {"id": chat_id, "command": resume})
         _print_turn(turn, numbered)
     while True:
         if not args.jsonl:
@@ -179,7 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(handler=cmd_serve)
 
     c = sub.add_parser("chat", help="chat with the dialogue in this terminal")
-    c.add_argument("--jsonl", action="store_true", help="one JSON turn per input line")
+    c.add_argument("--jsonl", action="store_true",
+                   help="machine mode: plain text lines on stdin, one JSON turn per line out")
     c.add_argument("--chat-id", help="continue this stored conversation (made if new)")
     c.add_argument("--db", help="SQLAlchemy database URL (default: INTAKE_DATABASE_URL)")
     c.set_defaults(handler=cmd_chat)

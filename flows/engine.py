@@ -17,7 +17,7 @@ from flows.flow import DONE, NEW, STOPPED, Flow, current
 from flows.i18n import N_, _
 from flows.lead import build_lead
 from flows.products import PRODUCTS, chosen, intent
-from flows.questions import YES_NO, moment_text
+from flows.questions import YES_NO, consented, moment_text
 from flows.spec import Choice, Confirm, Effect, Invalid, Question
 
 __all__ = ["NOTICES", "current_turn", "step"]
@@ -167,7 +167,7 @@ def _ask(flow: Flow, conv: Conversation, ctx: Context, prefix: str | None = None
 def _finish(flow: Flow, conv: Conversation, ctx: Context, prefix: str | None = None) -> Turn:
     answers = conv.answers
     replies = [Reply(prefix)] if prefix else []
-    if not answers.get("consent"):
+    if not consented(answers):
         conv.lead = None
         replies.append(Reply(_(
             "Understood: I will not pass anything on. Type 'vergeet mij' to erase your "
@@ -177,7 +177,7 @@ def _finish(flow: Flow, conv: Conversation, ctx: Context, prefix: str | None = N
         conv.reference = ctx.new_reference()
         lead = build_lead(answers, reference=conv.reference, channel=ctx.channel, now=ctx.now())
         conv.lead = lead.model_dump(mode="json", by_alias=True)
-    moment = moment_text(answers.get("callback_moment"))
+    moment = moment_text(answers)
     args = {"reference": conv.reference, "broker": _broker(ctx), "moment": moment}
     if moment:
         text = _("Thank you! Your reference number is %(reference)s. An adviser of %(broker)s "

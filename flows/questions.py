@@ -23,6 +23,7 @@ __all__ = [
     "CLOSING",
     "OPENING",
     "YES_NO",
+    "consented",
     "moment_text",
     "on_callback_path",
     "on_quote_path",
@@ -193,12 +194,18 @@ MOMENT_CHOICES = (
 )
 
 
-def moment_text(value: Any) -> str | None:
-    """A chosen moment's Dutch label; None for the prospect's own words (never echoed)."""
+def moment_text(answers: Answers) -> str | None:
+    """The chosen call-back moment's Dutch label; None for the prospect's own words, which the
+    closing message never echoes."""
     for choice in MOMENT_CHOICES:
-        if choice.value == value:
+        if choice.value == answers.get("callback_moment"):
             return choice.text()
     return None
+
+
+def consented(answers: Answers) -> bool:
+    """Whether the prospect allowed passing the lead on: without it there is no lead."""
+    return answers.get("consent") is True
 
 
 def _read_moment(text: str, answers: Answers) -> str:
