@@ -1,4 +1,4 @@
-"""Each defect found by trying the dialogue as a prospect would, with the sequence that showed it."""
+"""Each defect found by trying the dialogue as a prospect would, with its sequence."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_everyday_confirmations_at_the_summary_are_understood(typed: str) -> Non
 
 
 def test_the_summary_shows_values_per_insurer_and_the_main_factors() -> None:
-    conv, turn = to_question("summary")
+    _conv, turn = to_question("summary")
     shown = text(turn)
     assert "Brutowinst (verzekerde som): € 500.000" in shown
     assert "bevestigd" not in shown

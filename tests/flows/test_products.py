@@ -31,7 +31,8 @@ def _wants_fleet(answers: Answers) -> bool:
 
 
 def _present(quote: Quote | None, answers: Answers) -> list[str]:
-    return [f"Wagenpark: {answers.get('vehicles')} voertuigen, € {Decimal(450) * answers['vehicles']}"]
+    vehicles = answers["vehicles"]
+    return [f"Wagenpark: {vehicles} voertuigen, € {Decimal(450) * vehicles}"]
 
 
 FLEET = Product(
