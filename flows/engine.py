@@ -296,7 +296,7 @@ def _answer(flow: Flow, conv: Conversation, ctx: Context, text: str | None,
         return _ask_back(flow, conv, ctx, q, check)
     noted = None
     if text is not None and q.label and not q.free_text and not isinstance(value, bool) \
-            and not _literal(text) and _exact_choice(q.choices_for(conv.answers), text) is None:
+            and not _literal(text):
         noted = q.show(value)
         if parsing.normalise(noted) == parsing.normalise(text):
             noted = None
@@ -499,7 +499,8 @@ def _run_command(flow: Flow, conv: Conversation, ctx: Context, name: str, arg: s
                  confirmed: bool = False) -> Turn:
     if name in _CONFIRMED_COMMANDS and not confirmed and conv.answers:
         conv.pending = {"command": name}
-        return _turn(flow, conv, [Reply(_(_CONFIRM_TEXT[name]), _outs(YES_NO))], ctx)
+        return _turn(flow, conv, [Reply(_(_CONFIRM_TEXT[name]), _outs(YES_NO))], ctx,
+                     done=conv.state == DONE, lead=conv.lead)
     conv.pending = None
     if name == "erase":
         conv.state = flow.fire(conv.state, "erase", conv.answers)

@@ -275,6 +275,8 @@ def test_vergeet_mij_erases_the_conversation(db_url: str, tmp_path: Path) -> Non
     chat.say("beide")
     chat.say("horeca")
     chat.say("vergeet mij")
+    assert "wis" in chat.text and [c["id"] for c in chat.choices] == ["yes", "no"]
+    chat.say("ja")
     assert "gewist" in chat.text
     chat.close()
     again = JsonlChat(db_url, chat_id="erase-me")

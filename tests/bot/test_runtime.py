@@ -114,6 +114,8 @@ def test_vergeet_mij_erases_conversation_transcript_and_lead(runtime: Runtime) -
         say(runtime, "test:gone", line)
     assert runtime.store.count("leads") == 1
     turn = say(runtime, "test:gone", "vergeet mij")
+    assert not turn.erase and runtime.store.count("leads") == 1  # it asks first
+    turn = say(runtime, "test:gone", "ja")
     assert turn.erase
     assert runtime.store.count("leads") == 0
     assert runtime.store.count("conversations") == 0
