@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flows import matching, parsing
+from flows import matching, parsing, readers
 from flows.conversation import ChoiceOut, Context, Conversation, Reply, Turn
 from flows.flow import DONE, NEW, STOPPED, Flow, current
 from flows.i18n import N_, _
@@ -232,8 +232,17 @@ def _fuzzy_choice(q: Question, choices: tuple[Choice, ...], text: str) -> Any:
     return _MISSING
 
 
-def _unknown(q: Question, conv: Conversation) -> Any:
+def _bands(q: Question, conv: Conversation) -> tuple[Choice, ...]:
+    # Without bands of its own, a choice question's options are the bands.
     bands = q.bands_for(conv.answers)
+    if not bands and not q.optional and not q.free_text and not q.multi:
+        bands = tuple(c for c in q.choices_for(conv.answers)
+                      if c.value is not None and not isinstance(c.value, bool))
+    return bands
+
+
+def _unknown(q: Question, conv: Conversation) -> Any:
+    bands = _bands(q, conv)
     if bands:
         raise Confirm(_("No problem: an estimate is enough. Which comes closest?"), bands,
                       estimated=True)
@@ -269,6 +278,10 @@ def _resolve(q: Question, conv: Conversation, text: str | None, choice_id: str |
         value = _fuzzy_choice(q, choices, text)
         if value is not _MISSING:
             return value
+    if error is not None and q.bands and not parsing.parse_none(text) \
+            and readers.vague(text, some=q.none_value is not None):
+        # "veel", "weinig", "ja": a size without a number; the bands turn it into one.
+        raise Confirm(_("Which comes closest?"), _bands(q, conv), estimated=True)
     if error is not None:
         raise error
     raise Invalid(_("Please choose one of the options."))
@@ -603,7 +616,8 @@ def step(conv: Conversation, ctx: Context, text: str | None = None,
     flow = current()
     _known_state(flow, conv)
     if text is not None:
-        text = parsing.clean(text[:MAX_INPUT])
+        # Line by line: a list of names may come one per line.
+        text = "\n".join(parsing.clean(line) for line in text[:MAX_INPUT].splitlines())
     if notice is not None:
         message = _(NOTICES.get(notice, NOTICES["media"]))
         if conv.state == NEW and not conv.answers:
@@ -631,6 +645,10 @@ def step(conv: Conversation, ctx: Context, text: str | None = None,
         return _ask(flow, conv, ctx, prefix=_("That button belongs to an earlier question."))
     if text is not None:
         command = _command(text)
+        # "ga verder" while not paused is an answer ("Klopt, ga verder" at the summary).
+        if command is not None and command[0] == "resume" and conv.state != STOPPED \
+                and flow.is_question(conv.state):
+            command = None
         if command is not None:
             return _run_command(flow, conv, ctx, *command)
     if conv.state == DONE:

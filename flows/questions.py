@@ -14,7 +14,7 @@ from typing import Any
 from flows import matching, parsing
 from flows.i18n import N_, _, money
 from flows.products import PRODUCTS, chosen, intent
-from flows.readers import propose, read, show_money
+from flows.readers import ask_which, propose, read, show_money
 from flows.spec import Answers, Choice, Confirm, Effect, Invalid, Question, limit
 from pricing import SECTORS, QuoteRequest
 
@@ -123,7 +123,28 @@ def _read_sector(text: str, answers: Answers) -> str:
                     "describe what your business does."), SECTOR_CHOICES)
 
 
+def _ambiguous_turnover(text: str) -> None:
+    """ "1.5" or "1,250": millions or thousands? Offer both readings that make sense."""
+    words = parsing.normalise(text)
+    readings = []
+    for candidate in (f"{words} miljoen", words.replace(".", "").replace(",", "")):
+        try:
+            readings.append(parsing.parse_amount(candidate))
+        except parsing.ParseError:
+            continue
+    readings = [r for r in dict.fromkeys(readings) if TURNOVER_LOW <= r <= TURNOVER_HIGH]
+    if len(readings) == 1:
+        raise propose(str(readings[0]), money(readings[0]))
+    if readings:
+        raise ask_which([(str(r), money(r)) for r in readings])
+
+
 def _read_turnover(text: str, answers: Answers) -> str:
+    try:
+        parsing.parse_amount(text)
+    except parsing.ParseError as error:
+        if error.code == "amount.ambiguous":
+            _ambiguous_turnover(text)
     value = Decimal(read(parsing.parse_amount, text, show_money, str))
     if value <= 0:
         raise Invalid(_("Your turnover has to be more than zero."))
@@ -164,7 +185,7 @@ _COMPANY_LEAD_IN = re.compile(
 
 
 def _read_company(text: str, answers: Answers) -> str:
-    name = _COMPANY_LEAD_IN.sub("", " ".join(text.split())).strip().rstrip(".")
+    name = _COMPANY_LEAD_IN.sub("", " ".join(text.split())).strip()
     if len(name) < 2 or not any(c.isalnum() for c in name) or parsing.parse_unknown(name):
         raise Invalid(_("Please type the name of your company."))
     if "@" in name:

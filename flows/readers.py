@@ -7,6 +7,7 @@ spec vocabulary: a value, `Confirm` (one proposal, or a choice between several r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -20,10 +21,12 @@ __all__ = [
     "ask_which",
     "propose",
     "read",
+    "share_of_turnover",
     "show_days",
     "show_money",
     "show_number",
     "show_pct",
+    "vague",
 ]
 
 T = TypeVar("T")
@@ -105,3 +108,34 @@ def _several(values: Any, show: Callable[[Any], str], convert: Callable[[Any], A
     if len(unique) == 1:
         return unique[0][0]
     raise ask_which(unique[:4])
+
+
+# A size said without a number. Only on questions with bands, so the prospect picks one.
+_VAGUE = re.compile(
+    r"\b(veel|weinig|beetje|bijna|nauwelijks|enkele|paar|flink|groot|klein|hoop|meeste|"
+    r"redelijk|behoorlijk|zat|genoeg|best wat)\b")
+# "Yes" to "how much did you write off / export": some, not how much.
+_SOME = re.compile(r"\b(ja|jawel|jazeker|soms|af en toe|een keer|wel eens|helaas wel)\b")
+
+
+def vague(text: str, some: bool = False) -> bool:
+    """A size without a number ("veel", "weinig"); with `some`, also a bare "ja, een keer"."""
+    words = parsing.normalise(text)
+    if any(c.isdigit() for c in words):
+        return False
+    return _VAGUE.search(words) is not None or (some and _SOME.search(words) is not None)
+
+
+_SHARE_WORDS = re.compile(r"%|procent|\b(helft|derde|kwart|vierde)\b")
+
+
+def share_of_turnover(text: str, turnover: Decimal) -> Decimal | None:
+    """ "40% van de omzet", "de helft van de omzet": the amount, for a proposal; else None."""
+    words = parsing.normalise(text)
+    if not _SHARE_WORDS.search(words):
+        return None
+    try:
+        pct = parsing.parse_percentage(re.sub(r"\b(brutomarge|brutowinst|marge)\b", "", words))
+    except parsing.ParseError:
+        return None
+    return (turnover * pct / 100).quantize(Decimal(1))

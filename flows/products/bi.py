@@ -10,7 +10,7 @@ from flows import parsing
 from flows.i18n import N_, _, money
 from flows.present import bi_lines, factor_lines
 from flows.products import Product, wants
-from flows.readers import read, show_money
+from flows.readers import propose, read, share_of_turnover, show_money
 from flows.spec import Answers, Choice, Effect, Invalid, Question, limit
 from pricing import BiRequest, Quote, gross_profit
 from pricing.models import INDEMNITY_PERIOD_WEEKS, WAITING_PERIOD_HOURS
@@ -34,6 +34,12 @@ _GROSS_WORDS = ("brutowinst", "brutomarge", "bruto winst", "bruto marge")
 def _read_basis(text: str, answers: Answers) -> dict[str, str]:
     words = parsing.normalise(text)
     gross = any(w in words for w in _GROSS_WORDS)
+    share = share_of_turnover(words, _turnover(answers))
+    if share is not None and 0 < share < _turnover(answers):
+        key = "gross_profit" if gross else "variable_costs"
+        shown = (_("gross profit %(amount)s") % {"amount": money(share)}) if gross \
+            else money(share)
+        raise propose({key: str(share)}, shown)
     for w in _GROSS_WORDS:
         words = words.replace(w, " ")
     value = Decimal(read(parsing.parse_amount, words, show_money, str))

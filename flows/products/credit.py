@@ -9,7 +9,16 @@ from flows import parsing
 from flows.i18n import N_, _, money, percent
 from flows.present import credit_lines, factor_lines, offer_lines
 from flows.products import Product, wants
-from flows.readers import ask_which, read, show_days, show_money, show_number, show_pct
+from flows.readers import (
+    ask_which,
+    propose,
+    read,
+    share_of_turnover,
+    show_days,
+    show_money,
+    show_number,
+    show_pct,
+)
 from flows.spec import Answers, Choice, Confirm, Invalid, Question, limit
 from pricing import CreditRequest, Quote
 
@@ -76,6 +85,9 @@ def _read_names(text: str, answers: Answers) -> list[str]:
 def _read_exposure(text: str, answers: Answers) -> str:
     value = Decimal(read(parsing.parse_amount, text, show_money, str))
     turnover = _turnover(answers)
+    if 0 < value < 1000 and value * 1000 <= turnover:
+        # "150" for an amount outstanding is almost always thousands.
+        raise propose(str(value * 1000), money(value * 1000))
     if value > turnover:
         raise Invalid(_("That is more than your annual turnover of %(amount)s.")
                       % {"amount": money(turnover)})
@@ -95,6 +107,9 @@ def _read_term(text: str, answers: Answers) -> int:
 
 
 def _read_bad_debt(text: str, answers: Answers) -> str:
+    share = share_of_turnover(text, _turnover(answers))
+    if share is not None:
+        raise propose(str(share), money(share))
     value = Decimal(read(parsing.parse_amount, text, show_money, str))
     if value > _turnover(answers):
         raise Confirm(_("Did you really write off %(amount)s in three years?")
@@ -321,7 +336,8 @@ PRODUCT = Product(
     label=N_("Credit insurance"),
     phrases=("krediet", "kredietverzekering", "debiteuren", "debiteurenverzekering",
              "wanbetalers", "wanbetaling", "niet betalen", "onbetaalde facturen",
-             "kredietverzekeraar", "debiteurenrisico", "faillissement van klanten"),
+             "kredietverzekeraar", "debiteurenrisico", "faillissement van klanten",
+             "failliet", "faillissement", "klant failliet", "niet betaalt", "wanbetaler"),
     questions=QUESTIONS,
     fields=_fields,
     request=_request,

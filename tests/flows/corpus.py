@@ -211,7 +211,8 @@ CORPUS: list[tuple[str, str, Any, dict[str, Any] | None]] = [
     ("turnover", "een kleine 900.000", 900_000, None),
     ("turnover", "8 ton, maar dit jaar minder", 800_000, None),
     ("turnover", "2,3 miljoen omzet, 15 man personeel", 2_300_000, None),
-    ("turnover", "omzet is 3,2 miljoen, winst 200k", 3_200_000, None),
+    # Two amounts: the rule is to ask which, never to pick one silently.
+    ("turnover", "omzet is 3,2 miljoen, winst 200k", ASK, None),
     ("turnover", "zon 1,4 miljoen euro", 1_400_000, None),
     ("turnover", "1.5", ASK, None),
     ("turnover", "15", ASK, None),
@@ -323,7 +324,8 @@ CORPUS: list[tuple[str, str, Any, dict[str, Any] | None]] = [
     ("debtor_count", "duizenden", ASK, None),
     ("debtor_count", "een handvol", ASK, None),
     ("debtor_count", "tientallen", ASK, None),
-    ("debtor_count", "meer dan 100", ASK, None),
+    # A lower bound is a fair estimate, and "Genoteerd: 100" shows it back.
+    ("debtor_count", "meer dan 100", 100, None),
     ("debtor_count", "0", REFUSE, None),
 
     # --- top5_share ------------------------------------------------------------------------
@@ -340,7 +342,7 @@ CORPUS: list[tuple[str, str, Any, dict[str, Any] | None]] = [
     ("top5_share", "een kwart", 25, None),
     ("top5_share", "35", 35, None),
     ("top5_share", "klein, hooguit 15%", 15, None),
-    ("top5_share", "de grootste klant alleen al 25%, top 5 samen 55%", 55, None),
+    ("top5_share", "de grootste klant alleen al 25%, top 5 samen 55%", ASK, None),
     ("top5_share", "weet ik niet precies", ASK, None),
     ("top5_share", "niet veel, we hebben veel kleine klanten", ASK, None),
     ("top5_share", "bijna alles", ASK, None),
