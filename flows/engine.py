@@ -9,6 +9,7 @@ after) are hooks on its spec. Nothing is kept per conversation between turns.
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 from flows import matching, parsing, readers
@@ -77,14 +78,17 @@ def _outs(choices: tuple[Choice, ...]) -> tuple[ChoiceOut, ...]:
     return tuple(ChoiceOut(c.id, c.text()) for c in choices)
 
 
-def _path(flow: Flow, conv: Conversation) -> list[Question]:
+def _path(flow: Flow, conv: Conversation) -> tuple[Question, ...]:
     """The questions counted for this conversation: the total changes only with the products."""
     answers = conv.answers
     if intent(answers) == "callback":
-        return [q for q in flow.questions if q.block == "callback" and q.counts]
-    picked = set(chosen(answers)) or set(PRODUCTS)
-    return [q for q in flow.questions
-            if q.counts and (q.block in _SHARED_BLOCKS or q.block in picked)]
+        return _path_for(flow, ("callback",))
+    return _path_for(flow, (*_SHARED_BLOCKS, *(chosen(answers) or PRODUCTS)))
+
+
+@cache
+def _path_for(flow: Flow, blocks: tuple[str, ...]) -> tuple[Question, ...]:
+    return tuple(q for q in flow.questions if q.counts and q.block in blocks)
 
 
 def _progress(flow: Flow, conv: Conversation) -> tuple[int, int]:
@@ -207,8 +211,14 @@ def _paused(flow: Flow, conv: Conversation, ctx: Context) -> Turn:
 
 
 def _words(choice: Choice) -> frozenset[str]:
-    return frozenset((choice.id, parsing.normalise(choice.text()),
-                      *(parsing.normalise(s) for s in choice.synonyms)))
+    return _choice_words(choice.id, choice.text(), choice.synonyms)
+
+
+@cache
+def _choice_words(choice_id: str, label: str, synonyms: tuple[str, ...]) -> frozenset[str]:
+    """Everything a prospect may type for a choice: its id, its label, its synonyms."""
+    return frozenset((choice_id, parsing.normalise(label),
+                      *(parsing.normalise(s) for s in synonyms)))
 
 
 def _exact_choice(choices: tuple[Choice, ...], text: str) -> Choice | None:
@@ -319,7 +329,8 @@ def _answer(flow: Flow, conv: Conversation, ctx: Context, text: str | None,
 def _ask_back(flow: Flow, conv: Conversation, ctx: Context, q: Question,
               check: Confirm) -> Turn:
     options = [{"id": c.id, "label": c.text(), "value": c.value} for c in check.options]
-    conv.pending = {"question": q.id, "options": options, "estimated": check.estimated}
+    conv.pending = {"question": q.id, "options": options, "estimated": check.estimated,
+                    "reparse": check.reparse}
     if len(options) == 1 and not check.estimated:
         buttons = _outs(YES_NO)
     else:
@@ -361,6 +372,9 @@ def _pending(flow: Flow, conv: Conversation, ctx: Context, text: str | None,
     if picked is None:
         conv.pending = None
         return None
+    if pending.get("reparse"):
+        conv.pending = None
+        return _answer(flow, conv, ctx, str(picked["value"]), None)
     if pending.get("estimated"):
         estimated = conv.answers.setdefault("_estimated", [])
         if q.id not in estimated:

@@ -80,34 +80,44 @@ def ask_which(options: list[tuple[Any, str]]) -> Confirm:
                          for i, (value, shown) in enumerate(options)))
 
 
+def canonical(value: Any) -> str:
+    """A value as text its parser reads back exactly: "1500000", "12,5", "45"."""
+    if isinstance(value, Decimal):
+        if value == value.to_integral_value():
+            return str(int(value))
+        return str(value).replace(".", ",")
+    return str(value)
+
+
 def read(reader: Callable[[str], T], text: str, show: Callable[[Any], str],
-         convert: Callable[[Any], Any] = lambda v: v) -> Any:
+         convert: Callable[[Any], Any] = lambda v: v, template: str = "{}") -> Any:
     """Run a parser; its doubts become questions back, its errors a Dutch explanation.
 
-    `convert` turns the parser's value into the stored form (str for Decimal amounts), and is
-    applied to proposals too, so a confirmed proposal stores exactly what a typed answer would.
+    `convert` turns the parser's value into the stored form (str for Decimal amounts). A
+    doubt (several readings, a range, a vague size) becomes a `Confirm` whose options carry
+    the reading as text (`template` around `canonical(value)`): the engine answers the question
+    with that text once the prospect picks it, so a confirmed reading passes every check a
+    typed one does.
     """
     try:
         return convert(reader(text))
     except parsing.ParseError as error:
         values = getattr(error, "values", None)
         if values:
-            return _several(values, show, convert)
+            options = list(dict.fromkeys(values))
+            if len(options) == 1:
+                return convert(options[0])
+            raise Confirm(_("Which one do you mean?"), tuple(
+                Choice(f"p{i}", show(v), template.format(canonical(v)), literal=True)
+                for i, v in enumerate(options[:4])), reparse=True) from None
         proposal = getattr(error, "value", None)
-        if proposal is not None and error.code.endswith(".vague"):
+        # A vague size ("bijna alles") or a range ("70 a 80%"): propose a figure, one tap.
+        if proposal is not None and isinstance(error, parsing.Vague):
             raise Confirm(_("Is that about %(answer)s?") % {"answer": show(proposal)},
-                          (Choice("p0", show(proposal), convert(proposal), literal=True),)
-                          ) from None
+                          (Choice("p0", show(proposal), template.format(canonical(proposal)),
+                                  literal=True),), reparse=True) from None
         raise Invalid(_(CODE_MESSAGES.get(error.code, CODE_MESSAGES["amount.invalid"]))) \
             from None
-
-
-def _several(values: Any, show: Callable[[Any], str], convert: Callable[[Any], Any]) -> Any:
-    options = [(convert(v), show(v)) for v in values]
-    unique = list(dict(((repr(v), (v, s)) for v, s in options)).values())
-    if len(unique) == 1:
-        return unique[0][0]
-    raise ask_which(unique[:4])
 
 
 # A size said without a number. Only on questions with bands, so the prospect picks one.

@@ -46,11 +46,14 @@ class Confirm(Exception):
     """
 
     def __init__(self, message: str, options: tuple[Choice, ...],
-                 estimated: bool = False) -> None:
+                 estimated: bool = False, reparse: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.options = options
         self.estimated = estimated
+        # The options' values are texts to answer the question with (readings the parser
+        # doubted), not values to store: the question's own checks still apply.
+        self.reparse = reparse
 
 
 @dataclass(frozen=True, slots=True)

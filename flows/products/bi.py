@@ -42,7 +42,8 @@ def _read_basis(text: str, answers: Answers) -> dict[str, str]:
         raise propose({key: str(share)}, shown)
     for w in _GROSS_WORDS:
         words = words.replace(w, " ")
-    value = Decimal(read(parsing.parse_amount, words, show_money, str))
+    value = Decimal(read(parsing.parse_amount, words, show_money, str,
+                         template="brutowinst {}" if gross else "{}"))
     turnover = _turnover(answers)
     if value >= turnover:
         raise Invalid(

@@ -217,14 +217,15 @@ async def test_fifty_chats_at_once_each_in_order(harness: Harness) -> None:
         harness.server.push_update(harness.server.make_text_update(chat, "beide", user_id=chat))
         harness.server.push_update(harness.server.make_text_update(chat, "bouw", user_id=chat))
     for chat in chats:
-        await harness.server.wait_for("sendMessage", count=5, chat_id=chat, timeout=30)
+        await harness.server.wait_for("sendMessage", count=6, chat_id=chat, timeout=30)
     for chat in chats:
         texts = [m["text"] for m in harness.server.sent_messages(chat)]
         assert "Goedendag" in texts[0]
         assert "Waarvoor" in texts[1]
-        assert "In welke branche" in texts[2]
-        assert "Genoteerd: Bouw en installatie" in texts[3]
-        assert "jaaromzet" in texts[4]
+        assert "Genoteerd: Kredietverzekering, Bedrijfsschadeverzekering" in texts[2]
+        assert "In welke branche" in texts[3]
+        assert "Genoteerd: Bouw en installatie" in texts[4]
+        assert "jaaromzet" in texts[5]
 
 
 async def test_flood_control_is_retried_after_retry_after(harness: Harness) -> None:

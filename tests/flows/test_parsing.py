@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from flows.parsing import (
     ParseError,
+    Range,
     normalise,
     parse_amount,
     parse_count,
@@ -208,7 +209,6 @@ PERCENTAGES = [
     ("een kwart", "25"),
     ("driekwart", "75"),
     ("40% van de omzet", "40"),
-    ("40-50%", "45"),
 ]
 
 
@@ -250,11 +250,28 @@ COUNTS = [
     ("geen", 0),
     ("0", 0),
     ("25 klanten", 25),
-    ("20-30", 25),
-    ("20 a 30", 25),
-    ("tussen 20 en 30", 25),
-    ("21 tot 30", 25),
 ]
+
+# A range is proposed as its midpoint, never taken silently.
+RANGES = [
+    (parse_count, "20-30", 20, 30, 25),
+    (parse_count, "20 a 30", 20, 30, 25),
+    (parse_count, "tussen 20 en 30", 20, 30, 25),
+    (parse_count, "21 tot 30", 21, 30, 25),
+    (parse_percentage, "40-50%", 40, 50, 45),
+    (parse_days, "30-60 dagen", 30, 60, 45),
+    (parse_weeks, "30-60 dagen", 4, 9, 6),
+]
+
+
+@pytest.mark.parametrize(("parser", "text", "low", "high", "middle"), RANGES)
+def test_a_range_is_proposed_as_its_midpoint(
+    parser: Callable[[str], object], text: str, low: int, high: int, middle: int
+) -> None:
+    with pytest.raises(Range) as caught:
+        parser(text)
+    assert (caught.value.low, caught.value.high, caught.value.value) == (low, high, middle)
+    assert caught.value.code.endswith(".range")
 
 
 @pytest.mark.parametrize(("text", "expected"), COUNTS)
@@ -336,7 +353,7 @@ def test_parse_hours(text: str, expected: int) -> None:
 
 
 @pytest.mark.parametrize("parser", [parse_days, parse_weeks, parse_hours])
-@pytest.mark.parametrize("text", ["", "dagen zat", "-5 dagen", "30-60 dagen", "1.5", "morgen"])
+@pytest.mark.parametrize("text", ["", "dagen zat", "-5 dagen", "12-3", "1.5", "morgen"])
 def test_parse_period_errors(parser: Callable[[str], int], text: str) -> None:
     assert _code(parser, text) == "period.invalid"
 
