@@ -318,8 +318,8 @@ def _answer(flow: Flow, conv: Conversation, ctx: Context, text: str | None,
     except Confirm as check:
         return _ask_back(flow, conv, ctx, q, check)
     noted = None
-    if text is not None and q.label and not q.free_text and not isinstance(value, bool) \
-            and not _literal(text):
+    if text is not None and q.label and not q.free_text and value not in (None, []) \
+            and not isinstance(value, bool) and not _literal(text):
         noted = q.show(value)
         if parsing.normalise(noted) == parsing.normalise(text):
             noted = None
@@ -375,11 +375,16 @@ def _pending(flow: Flow, conv: Conversation, ctx: Context, text: str | None,
     if pending.get("reparse"):
         conv.pending = None
         return _answer(flow, conv, ctx, str(picked["value"]), None)
+    noted = None
     if pending.get("estimated"):
         estimated = conv.answers.setdefault("_estimated", [])
         if q.id not in estimated:
             estimated.append(q.id)
-    return _accept(flow, conv, ctx, q, picked["value"], noted=picked["label"])
+        if q.label:
+            noted = _("%(answer)s (estimate)") % {"answer": q.show(picked["value"])}
+    else:
+        noted = picked["label"]
+    return _accept(flow, conv, ctx, q, picked["value"], noted=noted)
 
 
 def _yes_no(text: str | None, choice: str | None) -> bool | None:

@@ -308,3 +308,34 @@ def test_sigkill_mid_conversation_loses_nothing(db_url: str) -> None:
     again.say("wijzig omzet")
     assert "€ 300.000" in again.text
     again.close()
+
+
+def test_invalid_utf8_on_stdin_is_read_not_crashed_on(db_url: str) -> None:
+    lines = [b"beide", b"groothandel", b"\xff\xfe 1,2 miljoen \xc3", b"80%"]
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--jsonl", "--db", db_url],
+        input=b"\n".join(lines) + b"\n", capture_output=True, timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    turns = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert len(turns) == 5
+    assert turns[-1]["step"] == "debtor_count"
+    assert "Traceback" not in done.stderr.decode(errors="replace")
+
+
+def test_an_estimate_is_marked_in_the_lead(db_url: str) -> None:
+    chat = JsonlChat(db_url)
+    for line in ["kredietverzekering", "bouw", "weet ik niet"]:
+        chat.say(line)
+    assert chat.turn["step"] == "turnover" and "band1500000" in _ids(chat)
+    chat.say("€ 1 tot 2 miljoen")  # the band's label, typed
+    assert "€ 1.500.000 (schatting)" in chat.text
+    for line in ["80%", "25", "50%", "overslaan", "50.000", "30 dagen", "geen export",
+                 "nee", "90%", "ja", "Jan Jansen", "Jansen Bouw", "jan@jansenbouw.nl",
+                 "0612345678", "overslaan", "ochtend", "ja"]:
+        chat.say(line)
+    assert chat.turn["done"], chat.text
+    assert chat.turn["lead"]["estimated"] == ["turnover"]
+    assert chat.turn["lead"]["answers"]["turnover_eur"] == 1_500_000
+    chat.close()

@@ -157,10 +157,11 @@ def test_a_year_as_payment_term_is_asked_back() -> None:
     assert turn.step == "payment_term" and conv.pending is not None
 
 
-def test_a_date_is_not_a_payment_term() -> None:
-    conv, _ = to_question("payment_term")
+@pytest.mark.parametrize("question", ["payment_term", "debtor_count"])
+def test_a_date_is_not_a_number(question: str) -> None:
+    conv, _ = to_question(question)
     say(conv, "12-3")
-    assert "payment_term" not in conv.answers
+    assert question not in conv.answers
 
 
 # --- what goes into the lead --------------------------------------------------------------------
