@@ -9,6 +9,7 @@ after) are hooks on its spec. Nothing is kept per conversation between turns.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from functools import cache
 from typing import Any
 
@@ -78,8 +79,9 @@ def _outs(choices: tuple[Choice, ...]) -> tuple[ChoiceOut, ...]:
     return tuple(ChoiceOut(c.id, c.text()) for c in choices)
 
 
-def _path(flow: Flow, conv: Conversation) -> tuple[Question, ...]:
-    """The questions counted for this conversation: the total changes only with the products."""
+def _path(flow: Flow, conv: Conversation) -> tuple[int, ...]:
+    """Positions in the flow of the questions counted for this conversation: the total
+    changes only with the products (or the switch to the call-back path)."""
     answers = conv.answers
     if intent(answers) == "callback":
         return _path_for(flow, ("callback",))
@@ -87,8 +89,8 @@ def _path(flow: Flow, conv: Conversation) -> tuple[Question, ...]:
 
 
 @cache
-def _path_for(flow: Flow, blocks: tuple[str, ...]) -> tuple[Question, ...]:
-    return tuple(q for q in flow.questions if q.counts and q.block in blocks)
+def _path_for(flow: Flow, blocks: tuple[str, ...]) -> tuple[int, ...]:
+    return tuple(i for i, q in enumerate(flow.questions) if q.counts and q.block in blocks)
 
 
 def _progress(flow: Flow, conv: Conversation) -> tuple[int, int]:
@@ -98,9 +100,8 @@ def _progress(flow: Flow, conv: Conversation) -> tuple[int, int]:
     if conv.state == DONE:
         position = total
     else:
-        index = flow.index.get(conv.state, 0)
         # Skipped questions (they do not apply) count as passed: the count never jumps back.
-        position = base + sum(1 for q in path if flow.index[q.id] < index) + 1
+        position = base + bisect_left(path, flow.index.get(conv.state, 0)) + 1
     position = min(max(position, conv.progress[0] if conv.progress[1] == total else 0), total)
     conv.progress = (position, total)
     return conv.progress
