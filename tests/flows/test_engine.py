@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import itertools
 import json
 from typing import Any
 
@@ -11,30 +10,13 @@ from babel.messages.pofile import read_po
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows.conversation import Context, Conversation, Turn
+from flows.conversation import Conversation
 from flows.engine import _command, current_turn, step
 from flows.flow import current
 from flows.i18n import catalog_path
 from flows.lead import Lead
 from tests.conftest import IN_CI
-
-_counter = itertools.count(1)
-CTX = Context(broker_name="Test Makelaars", channel="test",
-              new_reference=lambda: f"IK-2026-{next(_counter):06d}")
-
-# A route through every block, answered tidily; the property test stops at random points.
-ROUTE = ["beide", "groothandel", "1,2 miljoen", "90", "40", "35%", "overslaan", "80.000",
-         "30 dagen", "10%", "0", "90%", "7 ton", "ja", "12 maanden", "48 uur", "ja", "1",
-         "Klopt, ga verder", "Jan de Vries", "Vries BV", "jan@vries.nl", "0612345678",
-         "overslaan", "ochtend"]
-
-
-def play(lines: list[str]) -> tuple[Conversation, Turn]:
-    conv = Conversation()
-    turn = step(conv, CTX)
-    for line in lines:
-        turn = step(conv, CTX, line)
-    return conv, turn
+from tests.support.dialogue import CTX, ROUTE, play
 
 
 def test_the_route_reaches_consent_with_every_answer() -> None:

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from flows.lead import Lead, lead_schema
-from tests.flows.test_engine import ROUTE, play
+from tests.support.dialogue import ROUTE, play
 
 ROOT = Path(__file__).resolve().parents[2]
 
