@@ -18,7 +18,7 @@ class Settings(BaseSettings):
     # FULL makes every turn survive a power cut; NORMAL (WAL) survives a killed process, which
     # is what a service restart or crash does, at a fraction of the cost per commit.
     sqlite_synchronous: str = Field(default="NORMAL", pattern="^(OFF|NORMAL|FULL|EXTRA)$")
-    broker_name: str = ""  # empty: the catalog's "uw verzekeringsadviseur"
+    broker_name: str = ""  # empty: the catalog's "ons adviesbureau"
     host: str = "127.0.0.1"
     port: int = 8000
     telegram_token: SecretStr | None = None

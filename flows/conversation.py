@@ -145,7 +145,7 @@ def _no_reference() -> str:
 class Context:
     """What the dialogue needs from its surroundings, passed in so flows/ knows no service."""
 
-    broker_name: str = ""  # empty: the catalog's generic "your insurance adviser"
+    broker_name: str = ""  # empty: the catalog's generic "our advisory office"
     channel: str = "cli"
     now: Callable[[], datetime] = datetime.now
     new_reference: Callable[[], str] = _no_reference

@@ -72,7 +72,7 @@ def _command(text: str) -> tuple[str, str] | None:
 
 
 def _broker(ctx: Context) -> str:
-    return ctx.broker_name or _("your insurance adviser")
+    return ctx.broker_name or _("our advisory office")
 
 
 def _outs(choices: tuple[Choice, ...]) -> tuple[ChoiceOut, ...]:
