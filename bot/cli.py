@@ -8,9 +8,13 @@ import io
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+    from bot.store import Store
 
 __all__ = ["main"]
 
@@ -59,15 +63,27 @@ def cmd_quote(args: argparse.Namespace) -> int:
     return 0
 
 
-def _runtime(db: str | None):  # type: ignore[no-untyped-def]
+def _store(db: str | None) -> Store:
     from bot.config import Settings
-    from bot.runtime import Runtime
     from bot.store import Store
 
     settings = Settings()
-    store = Store(db or settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-    store.create_all()
-    return Runtime(store, broker_name=settings.broker_name)
+    return Store(db or settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+
+
+def _runtime(db: str | None) -> Runtime:
+    """The runtime of `intake chat`, on a database brought to this release's schema."""
+    from bot.config import Settings
+    from bot.runtime import Runtime
+    from bot.store import SchemaError
+
+    store = _store(db)
+    try:
+        store.upgrade()
+    except SchemaError as exc:
+        store.dispose()
+        raise SystemExit(f"cannot use the database: {exc}") from None
+    return Runtime(store, profile=Settings().profile)
 
 
 def _print_turn(turn: Any, numbered: list[str]) -> None:
@@ -132,10 +148,43 @@ def cmd_lead_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    """Create or upgrade the database tables."""
-    runtime = _runtime(args.db)
-    print(f"database ready: {runtime.store.engine.url.render_as_string(hide_password=True)}")
-    return 0
+    """Database schema: upgrade to this release's head, downgrade, or check."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.store import SchemaError
+
+    store = _store(args.db)
+    where = store.engine.url.render_as_string(hide_password=True)
+    try:
+        if args.action == "check":
+            reason = store.check()
+            print(reason or f"database ready: {where} (revision {store.revision()})")
+            return 0 if reason is None else 1
+        before = store.revision()
+        if args.action == "upgrade":
+            store.upgrade()
+        else:
+            if not args.revision:
+                print("intake db downgrade needs a REVISION (e.g. 0001, or base)",
+                      file=sys.stderr)
+                return EXIT_USAGE
+            store.downgrade(args.revision)
+        print(f"database ready: {where} (revision {store.revision() or 'none'}, "
+              f"was {before or 'none'})")
+        return 0
+    except SchemaError as exc:
+        print(f"cannot {args.action} {where}: {exc}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
+        # The driver's message may quote the URL's user and host, never the password; the
+        # first line is enough to act on.
+        cause = getattr(exc, "orig", None) or exc
+        first = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+        print(f"cannot {args.action} {where}: {type(cause).__name__}: {first}",
+              file=sys.stderr)
+        return 1
+    finally:
+        store.dispose()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -194,8 +243,11 @@ def build_parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("lead-schema", help="print the JSON Schema of intake.lead/v1")
     ls.set_defaults(handler=cmd_lead_schema)
 
-    d = sub.add_parser("db", help="database maintenance")
-    d.add_argument("action", choices=["upgrade"])
+    d = sub.add_parser("db", help="database schema: upgrade, downgrade REVISION, check")
+    d.add_argument("action", choices=["upgrade", "downgrade", "check"],
+                   help="upgrade: to this release's schema (made if new); downgrade: back to "
+                        "REVISION; check: exit 0 when the schema is at this release's head")
+    d.add_argument("revision", nargs="?", help="downgrade target: a revision id or base")
     d.add_argument("--db", help="SQLAlchemy database URL (default: INTAKE_DATABASE_URL)")
     d.set_defaults(handler=cmd_db)
     return parser

@@ -1,15 +1,133 @@
-"""Settings: INTAKE_* environment variables, with an embedded default for everything but secrets."""
+"""Settings: INTAKE_* environment variables, with an embedded default for everything but secrets.
+
+Every setting is listed in the README's configuration table and in `.env.example`. An empty
+variable counts as unset (docker-compose passes `KEY=` lines from an env file as empty strings),
+so `.env.example` can list every setting without switching anything on.
+"""
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, model_validator
+import re
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Literal, TypedDict
+from urllib.parse import urlsplit
+
+import phonenumbers
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings"]
+__all__ = ["BrokerProfile", "ContextFields", "OfficeHours", "Settings", "parse_office_hours"]
+
+MIB = 1024 * 1024
+
+# Dutch day abbreviations as people write them ("ma-vr 09:00-17:30"), Monday = 0.
+DAYS = ("ma", "di", "wo", "do", "vr", "za", "zo")
+_SPAN = re.compile(
+    r"^(?P<first>[a-z]{2})(?:\s*-\s*(?P<last>[a-z]{2}))?\s+"
+    r"(?P<start>\d{1,2}[:.]\d{2})\s*-\s*(?P<end>\d{1,2}[:.]\d{2})$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeSpan:
+    days: frozenset[int]  # 0 = Monday
+    start: time
+    end: time
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeHours:
+    """When the broker's office answers the phone, e.g. `ma-vr 09:00-17:30`."""
+
+    spans: tuple[OfficeSpan, ...]
+    text: str  # normalised, as shown to a prospect: "ma-vr 09:00-17:30"
+
+    def is_open(self, at: datetime) -> bool:
+        """Whether `at` (local time of the office) falls in the office hours."""
+        moment = at.time()
+        return any(at.weekday() in s.days and s.start <= moment < s.end for s in self.spans)
+
+
+def _clock(text: str) -> time:
+    hours, minutes = (int(p) for p in re.split(r"[:.]", text))
+    if hours == 24 and minutes == 0:
+        return time.max
+    if not (0 <= hours <= 23 and 0 <= minutes <= 59):
+        raise ValueError(f"{text!r} is not a time of day")
+    return time(hours, minutes)
+
+
+def parse_office_hours(text: str) -> OfficeHours:
+    """`ma-vr 09:00-17:30`, or several spans: `ma-do 09:00-17:30, vr 09:00-16:00`.
+
+    Days are Dutch abbreviations (ma di wo do vr za zo), a single day or a range; spans are
+    separated by a comma or a semicolon. Raises ValueError with what is wrong.
+    """
+    spans = []
+    shown = []
+    for part in re.split(r"[;,]", text.strip().lower()):
+        part = " ".join(part.split())
+        if not part:
+            continue
+        match = _SPAN.match(part)
+        if match is None:
+            raise ValueError(f"{part!r} is not like 'ma-vr 09:00-17:30'")
+        first, last = match["first"], match["last"] or match["first"]
+        if first not in DAYS or last not in DAYS:
+            raise ValueError(f"days are written {' '.join(DAYS)}, not {part!r}")
+        lo, hi = DAYS.index(first), DAYS.index(last)
+        if hi < lo:
+            raise ValueError(f"{first}-{last} runs backwards")
+        start, end = _clock(match["start"]), _clock(match["end"])
+        if end <= start:
+            raise ValueError(f"{part!r} closes before it opens")
+        spans.append(OfficeSpan(frozenset(range(lo, hi + 1)), start, end))
+        days = first if lo == hi else f"{first}-{last}"
+        shown.append(f"{days} {start:%H:%M}-{'24:00' if end == time.max else f'{end:%H:%M}'}")
+    if not spans:
+        raise ValueError("no office hours given")
+    return OfficeHours(tuple(spans), ", ".join(shown))
+
+
+class ContextFields(TypedDict):
+    """The fields of `flows.conversation.Context` that carry the broker profile."""
+
+    broker_name: str
+    broker_afm_number: str
+    broker_privacy_url: str
+    broker_phone: str
+    broker_office_hours: str
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerProfile:
+    """Who the prospect is talking to: the broker's name, AFM registration, privacy statement,
+    phone and office hours, and the widget's colour. Empty strings mean "not configured"; the
+    dialogue then leaves that sentence out (the name falls back to the catalog's generic one)."""
+
+    name: str = ""
+    afm_number: str = ""
+    privacy_url: str = ""
+    phone: str = ""
+    office_hours: str = ""
+    brand_color: str = "#1f4e79"
+
+    def context_fields(self) -> ContextFields:
+        """The keyword arguments of `flows.conversation.Context` that carry this profile:
+        `Context(**profile.context_fields(), channel=..., ...)`."""
+        return {
+            "broker_name": self.name,
+            "broker_afm_number": self.afm_number,
+            "broker_privacy_url": self.privacy_url,
+            "broker_phone": self.phone,
+            "broker_office_hours": self.office_hours,
+        }
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore",
+                                      env_ignore_empty=True)
 
     database_url: str = Field(
         default="sqlite:///intake.sqlite3",
@@ -18,15 +136,89 @@ class Settings(BaseSettings):
     # FULL makes every turn survive a power cut; NORMAL (WAL) survives a killed process, which
     # is what a service restart or crash does, at a fraction of the cost per commit.
     sqlite_synchronous: str = Field(default="NORMAL", pattern="^(OFF|NORMAL|FULL|EXTRA)$")
-    broker_name: str = ""  # empty: the catalog's "ons adviesbureau"
+
+    # --- the broker profile ----------------------------------------------------------------
+    broker_name: str = Field(default="", max_length=120)  # empty: "ons adviesbureau"
+    broker_afm_number: str = Field(default="", pattern=r"^(\d{6,10})?$",
+                                   description="registration number in the AFM register")
+    broker_privacy_url: str = ""
+    broker_phone: str = ""
+    office_hours: str = ""
+    brand_color: str = Field(default="#1f4e79", pattern=r"^#[0-9a-fA-F]{6}$")
+
+    # --- web server ------------------------------------------------------------------------
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=1, le=65535)
+    max_body_bytes: int = Field(default=MIB, ge=1024, le=64 * MIB)
+    metrics_token: SecretStr | None = None
+
+    # --- Telegram --------------------------------------------------------------------------
     telegram_token: SecretStr | None = None
     telegram_base_url: str = "https://api.telegram.org/bot"
     telegram_webhook_url: str | None = None
     telegram_secret: SecretStr | None = None
     broker_chat_id: str | None = None
     widget_origins: str = ""
+
+    # --- logs and retention ----------------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    log_secret: SecretStr | None = None
+    retention_days: int = Field(default=30, ge=1,
+                                description="days an abandoned conversation is kept")
+    lead_retention_days: int = Field(default=730, ge=1, description="days a lead is kept")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_case(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("broker_name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return " ".join(value.split())
+
+    @field_validator("broker_privacy_url")
+    @classmethod
+    def _privacy_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.netloc or " " in value:
+            raise ValueError("must be a full http(s) URL, e.g. https://www.example.nl/privacy")
+        return value
+
+    @field_validator("broker_phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not value:
+            return value
+        try:
+            number = phonenumbers.parse(value, "NL")
+        except phonenumbers.NumberParseException:
+            raise ValueError("is not a phone number (e.g. 020-1234567)") from None
+        if not phonenumbers.is_possible_number(number):
+            raise ValueError("is not a possible phone number (e.g. 020-1234567)")
+        return value  # shown as the operator wrote it
+
+    @field_validator("office_hours")
+    @classmethod
+    def _office_hours(cls, value: str) -> str:
+        if not value.strip():
+            return ""
+        return parse_office_hours(value).text
+
+    @field_validator("brand_color")
+    @classmethod
+    def _color(cls, value: str) -> str:
+        return value.lower()
 
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:
@@ -36,3 +228,14 @@ class Settings(BaseSettings):
                 "a secret anyone could post updates to the webhook"
             )
         return self
+
+    @property
+    def profile(self) -> BrokerProfile:
+        return BrokerProfile(
+            name=self.broker_name,
+            afm_number=self.broker_afm_number,
+            privacy_url=self.broker_privacy_url,
+            phone=self.broker_phone,
+            office_hours=self.office_hours,
+            brand_color=self.brand_color,
+        )

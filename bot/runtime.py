@@ -15,13 +15,17 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
-from bot.store import Store, Tx
+from bot.config import BrokerProfile
+from bot.store import Busy, Store, Tx
 from flows.conversation import Context, Conversation, Turn
 from flows.engine import current_turn, step
 
 __all__ = ["AsyncRuntime", "Incoming", "Runtime"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +64,11 @@ class _ChatLocks:
 
 
 class Runtime:
-    def __init__(self, store: Store, *, broker_name: str = "") -> None:
+    def __init__(self, store: Store, *, broker_name: str = "",
+                 profile: BrokerProfile | None = None) -> None:
         self.store = store
-        self.broker_name = broker_name
+        # The broker the prospect talks to: its name, AFM number, privacy statement, phone.
+        self.profile = profile or BrokerProfile(name=broker_name)
         self._locks = _ChatLocks()
 
     def _context(self, tx: Tx, channel: str) -> Context:
@@ -70,17 +76,20 @@ class Runtime:
             year = datetime.now(UTC).year
             return f"IK-{year}-{tx.next_value(f'lead-{year}'):06d}"
 
-        return Context(broker_name=self.broker_name, channel=channel,
+        return Context(**self.profile.context_fields(), channel=channel,
                        now=lambda: datetime.now(UTC), new_reference=new_reference)
 
     def handle(self, incoming: Incoming) -> Turn:
         """Process one message; the returned turn is already committed."""
         return self.process(incoming)[0]
 
-    def process(self, incoming: Incoming) -> tuple[Turn, bool]:
-        """Process one message: (the committed turn, whether it is a replay of a stored one)."""
+    def process(self, incoming: Incoming, *, wait: bool = True) -> tuple[Turn, bool]:
+        """Process one message: (the committed turn, whether it is a replay of a stored one).
+
+        `wait=False`: raise `Busy` at once when another writer holds the database, instead of
+        waiting for it (see AsyncRuntime)."""
         with self._locks.hold(incoming.chat_key), \
-                self.store.transaction(incoming.chat_key) as tx:
+                self.store.transaction(incoming.chat_key, wait=wait) as tx:
             stored, data = tx.begin_turn(incoming.message_id)
             if stored is not None:
                 return Turn.from_json(stored), True
@@ -102,11 +111,11 @@ class Runtime:
             tx.record(incoming.message_id, said, turn.to_json())
             return turn, False
 
-    def open(self, chat_key: str) -> Turn:
+    def open(self, chat_key: str, *, wait: bool = True) -> Turn:
         """The turn to show when a prospect (re)opens a chat: the greeting for a new one, the
         current question for one in progress. Changes nothing for an existing conversation."""
         channel = chat_key.split(":", 1)[0]
-        with self._locks.hold(chat_key), self.store.transaction(chat_key) as tx:
+        with self._locks.hold(chat_key), self.store.transaction(chat_key, wait=wait) as tx:
             data = tx.load()
             ctx = self._context(tx, channel)
             if data is not None:
@@ -115,6 +124,24 @@ class Runtime:
             turn = step(conv, ctx)
             tx.save(conv.to_json(), existed=False)
             return turn
+
+    # --- delivery: a committed reply is sent even if the process died before sending it ------
+
+    def claim_delivery(self, chat_key: str, message_id: str, *, wait: bool = True) -> bool:
+        """Mark a turn's reply as delivered; False when it already was (someone sent it)."""
+        return self.store.mark_delivered(chat_key, message_id, wait=wait)
+
+    def release_delivery(self, chat_key: str, message_id: str, *, wait: bool = True) -> None:
+        """The send failed after all: the reply counts as not delivered again."""
+        self.store.unmark_delivered(chat_key, message_id, wait=wait)
+
+    def undelivered(self, channel: str, max_age: timedelta, *,
+                    wait: bool = True) -> list[tuple[str, str, Turn]]:
+        """Replies of this channel committed but never confirmed sent, oldest first, no older
+        than `max_age`: a reply to a question asked yesterday would only confuse."""
+        since = datetime.now(UTC) - max_age
+        return [(chat_key, message_id, Turn.from_json(turn))
+                for chat_key, message_id, turn in self.store.undelivered(since, channel=channel)]
 
     def transcript(self, chat_key: str) -> list[tuple[dict[str, object] | None, Turn]]:
         with self.store.transaction(chat_key) as tx:
@@ -153,23 +180,65 @@ class AsyncRuntime:
             else:
                 self._locks[key] = (lock, users - 1)
 
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a store-bound call: in the loop for SQLite (faster than a thread hop), but never
+        waiting there for a lock another writer holds: then in a thread, where waiting blocks
+        nothing else."""
+        if self.offload:
+            return await asyncio.to_thread(fn, *args)
+        try:
+            return fn(*args, wait=False)
+        except Busy:
+            return await asyncio.to_thread(fn, *args)
+
     async def process(
         self, incoming: Incoming,
-        deliver: Callable[[Turn, bool], Awaitable[None]] | None = None,
+        deliver: Callable[[Turn], Awaitable[bool]] | None = None,
     ) -> tuple[Turn, bool]:
-        """Process one message; `deliver(turn, replayed)` runs before the chat's next message,
-        so replies leave in the order the messages came in."""
+        """Process one message and deliver its reply before the chat's next message, so
+        replies leave in the order the messages came in.
+
+        `deliver(turn)` sends the reply and says whether it reached the channel. The turn is
+        committed before it is sent; once sent it is marked delivered. A redelivered message
+        (same id) sends the stored reply only if it was never confirmed sent: the process may
+        have died between commit and send.
+        """
         async with self._chat(incoming.chat_key):
-            if self.offload:
-                turn, replayed = await asyncio.to_thread(self.runtime.process, incoming)
-            else:
-                turn, replayed = self.runtime.process(incoming)
+            turn, replayed = await self._call(self.runtime.process, incoming)
             if deliver is not None:
-                await deliver(turn, replayed)
+                await self._deliver(incoming.chat_key, incoming.message_id, turn, replayed,
+                                    deliver)
             return turn, replayed
+
+    async def _deliver(self, chat_key: str, message_id: str, turn: Turn, replayed: bool,
+                       deliver: Callable[[Turn], Awaitable[bool]]) -> None:
+        if not replayed:
+            if await deliver(turn):
+                await self._call(self.runtime.claim_delivery, chat_key, message_id)
+            return
+        # Claim first: of two processes that both see the redelivery, one sends.
+        if not await self._call(self.runtime.claim_delivery, chat_key, message_id):
+            return
+        if not await deliver(turn):
+            await self._call(self.runtime.release_delivery, chat_key, message_id)
+
+    async def redeliver(self, channel: str,
+                        send: Callable[[str, Turn], Awaitable[bool]],
+                        max_age: timedelta = timedelta(days=1)) -> int:
+        """At start-up: send the replies of `channel` that were committed but never confirmed
+        sent (the process died in between), once each. Returns how many were sent."""
+        sent = 0
+        for chat_key, message_id, turn in await self._call(self.runtime.undelivered, channel,
+                                                           max_age):
+            async with self._chat(chat_key):
+                if not await self._call(self.runtime.claim_delivery, chat_key, message_id):
+                    continue
+                if await send(chat_key, turn):
+                    sent += 1
+                else:
+                    await self._call(self.runtime.release_delivery, chat_key, message_id)
+        return sent
 
     async def current(self, chat_key: str) -> Turn:
         async with self._chat(chat_key):
-            if self.offload:
-                return await asyncio.to_thread(self.runtime.open, chat_key)
-            return self.runtime.open(chat_key)
+            return await self._call(self.runtime.open, chat_key)

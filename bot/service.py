@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import uvicorn
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
 
-from bot.channels.web import build_app
+from bot import logs
 from bot.config import Settings
-from bot.runtime import AsyncRuntime, Runtime
+from bot.http import build_app
+from bot.metrics import MeteredRuntime, Metrics
+from bot.runtime import Runtime
 from bot.store import Store
 
-__all__ = ["StartupError", "configure_logging", "serve"]
+__all__ = ["StartupError", "configure_logging", "prepare_database", "serve"]
 
 
 class StartupError(Exception):
@@ -21,18 +26,49 @@ class StartupError(Exception):
 log = logging.getLogger("intake")
 
 
-def configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request URL at INFO, and a Bot API URL contains the bot token.
-    for noisy in ("httpx", "httpcore", "telegram", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def configure_logging(settings: Settings | None = None) -> None:
+    """Logging as configured (INTAKE_LOG_LEVEL, INTAKE_LOG_FORMAT, INTAKE_LOG_SECRET), with
+    every secret of the settings registered for redaction. Without settings they are read from
+    the environment; while they are invalid (the caller reports that), the defaults apply."""
+    warn = True
+    if settings is None:
+        try:
+            settings = Settings()
+        except ValidationError:
+            settings, warn = Settings.model_construct(), False
+    secrets = [s.get_secret_value() if s is not None else None
+               for s in (settings.telegram_token, settings.telegram_secret,
+                         settings.metrics_token)]
+    with contextlib.suppress(Exception):  # not a URL: Store() will say so
+        secrets.append(make_url(settings.database_url).password)
+    logs.configure_logging(
+        settings.log_level, settings.log_format,
+        settings.log_secret.get_secret_value() if settings.log_secret else None,
+        secrets_=secrets, warn_unkeyed=warn,
+    )
+
+
+def prepare_database(store: Store) -> None:
+    """Bring the schema to head: Alembic's upgrade under a lock when the store has it
+    (several replicas may start at once), else create the tables."""
+    upgrade = getattr(store, "upgrade", None)
+    if callable(upgrade):
+        upgrade()
+    else:
+        store.create_all()
 
 
 async def serve(settings: Settings) -> None:
+    configure_logging(settings)
     store = Store(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-    store.create_all()
-    runtime = AsyncRuntime(Runtime(store, broker_name=settings.broker_name))
+    try:
+        await asyncio.to_thread(prepare_database, store)
+    except Exception as error:
+        await asyncio.to_thread(store.dispose)
+        raise StartupError(f"cannot prepare the database at INTAKE_DATABASE_URL: "
+                           f"{type(error).__name__}") from None
+    metrics = Metrics(store)
+    runtime = MeteredRuntime(Runtime(store, profile=settings.profile), metrics)
     telegram = None
     if settings.telegram_token is not None:
         from bot.channels.telegram import TelegramChannel
@@ -47,9 +83,16 @@ async def serve(settings: Settings) -> None:
         )
     else:
         log.info("Telegram is off: INTAKE_TELEGRAM_TOKEN is not set")
+    app = build_app(
+        telegram, store=store, metrics=metrics, max_body_bytes=settings.max_body_bytes,
+        metrics_token=settings.metrics_token.get_secret_value()
+        if settings.metrics_token else None,
+    )
+    # log_config=None: uvicorn's records go through our root handler (format, redaction);
+    # no access log (paths of a future web chat carry session tokens).
     server = uvicorn.Server(uvicorn.Config(
-        build_app(telegram), host=settings.host, port=settings.port, log_level="warning",
-        lifespan="off",
+        app, host=settings.host, port=settings.port, log_level="warning", log_config=None,
+        access_log=False, lifespan="off",
     ))
     if telegram is not None:
         from telegram.error import InvalidToken, TelegramError

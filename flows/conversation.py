@@ -146,6 +146,12 @@ class Context:
     """What the dialogue needs from its surroundings, passed in so flows/ knows no service."""
 
     broker_name: str = ""  # empty: the catalog's generic "our advisory office"
+    # The rest of the broker's profile (bot.config.BrokerProfile.context_fields()); empty:
+    # the greeting leaves that sentence out.
+    broker_afm_number: str = ""  # registration in the AFM register, e.g. "12345678"
+    broker_privacy_url: str = ""  # the privacy statement, linked in the greeting
+    broker_phone: str = ""  # a person to call instead, e.g. "020-1234567"
+    broker_office_hours: str = ""  # when that phone is answered, e.g. "ma-vr 09:00-17:30"
     channel: str = "cli"
     now: Callable[[], datetime] = datetime.now
     new_reference: Callable[[], str] = _no_reference

@@ -149,12 +149,27 @@ def _turn(flow: Flow, conv: Conversation, replies: list[Reply], ctx: Context,
 
 
 def _greeting(ctx: Context) -> Reply:
-    return Reply(
-        _("Good day! I am the automated assistant of %(broker)s, not a person. In a few "
-          "minutes I will give you a premium indication: an indication, not advice. Type "
-          "'hulp' at any time to see what you can do.")
-        % {"broker": _broker(ctx)}
-    )
+    """The opening: an automated assistant of the broker (named, with its AFM number), a
+    premium indication and not advice in the sense of the Wft, the privacy statement, a person
+    to call instead. A sentence whose setting is empty is left out."""
+    broker = _broker(ctx)
+    lines = [_("Good day! I am the automated assistant of %(broker)s, not a person.")
+             % {"broker": broker}]
+    if ctx.broker_afm_number:
+        lines[0] += " " + _("The AFM licence number of %(broker)s is %(afm)s.") % {
+            "broker": broker, "afm": ctx.broker_afm_number}
+    lines.append(_("In a few minutes I will give you a premium indication: an indication, not "
+                   "advice in the sense of the Wft."))
+    if ctx.broker_privacy_url:
+        lines.append(_("How we handle your details: %(url)s") % {"url": ctx.broker_privacy_url})
+    if ctx.broker_phone and ctx.broker_office_hours:
+        lines.append(_("Rather talk to a person? Call %(number)s (%(hours)s) or type 'bel mij'.")
+                     % {"number": ctx.broker_phone, "hours": ctx.broker_office_hours})
+    elif ctx.broker_phone:
+        lines.append(_("Rather talk to a person? Call %(number)s or type 'bel mij'.")
+                     % {"number": ctx.broker_phone})
+    lines.append(_("Type 'hulp' at any time to see what you can do."))
+    return Reply("\n".join(lines))
 
 
 def _ask(flow: Flow, conv: Conversation, ctx: Context, prefix: str | None = None,

@@ -7,6 +7,7 @@ the quotes API and get the same figures.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from decimal import Decimal
@@ -14,8 +15,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from flows.i18n import _
 from flows.present import localise_quote
 from flows.products import PRODUCTS, chosen, intent
+from flows.questions import CONSENT_PROMPT
 from flows.spec import Answers
 from pricing import SECTORS, Quote, QuoteRequest, quote
 from pricing.models import Money
@@ -26,12 +29,24 @@ __all__ = [
     "Lead",
     "build_lead",
     "build_request",
+    "consent_text_version",
     "lead_schema",
 ]
 
 SCHEMA = "intake.lead/v1"
-# Bump when the consent question's wording changes, so a lead says which text was agreed to.
-CONSENT_TEXT_VERSION = "consent-2026-11"
+
+
+def consent_text_version(dutch: str | None = None) -> str:
+    """Which consent wording a prospect agreed to: `consent-` and 12 hex digits of the SHA-256
+    of the consent question's Dutch in the catalog (the template, `%(broker)s` and all,
+    whitespace collapsed). Changing the Dutch wording makes a new version by itself; the text
+    of any version is the catalog in version control."""
+    text = _(CONSENT_PROMPT) if dutch is None else dutch
+    digest = hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+    return f"consent-{digest[:12]}"
+
+
+CONSENT_TEXT_VERSION = consent_text_version()
 
 
 class _Model(BaseModel):
@@ -54,7 +69,9 @@ class Contact(_Model):
 
 class Consent(_Model):
     given_at: datetime
-    text_version: str
+    text_version: str = Field(
+        description="The consent wording agreed to: 'consent-' and 12 hex digits of the "
+                    "SHA-256 of its Dutch text (see flows.lead.consent_text_version).")
 
 
 class PartialAnswers(_Model):

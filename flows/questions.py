@@ -21,6 +21,7 @@ from pricing import SECTORS, QuoteRequest
 __all__ = [
     "CALLBACK",
     "CLOSING",
+    "CONSENT_PROMPT",
     "OPENING",
     "YES_NO",
     "consented",
@@ -315,6 +316,13 @@ OPENING = (
     ),
 )
 
+# The consent question. The lead records which wording was agreed to: its version is derived
+# from this sentence's Dutch in the catalog (flows.lead.consent_text_version), so a changed
+# wording is a new version by itself.
+CONSENT_PROMPT = N_("May I pass your details and answers to %(broker)s so an adviser can "
+                    "contact you?")
+
+
 CLOSING = (
     Question(
         "summary", "closing",
@@ -375,7 +383,7 @@ CLOSING = (
     ),
     Question(
         "consent", "closing",
-        N_("May I pass your details and answers to %(broker)s so an adviser can contact you?"),
+        CONSENT_PROMPT,
         N_("Without your permission nothing is passed on. Your details are used only for this "
            "request."),
         None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,28 +28,42 @@ def require(available: bool, reason: str) -> None:
     pytest.skip(f"!!! {reason} (this would fail in CI)")
 
 
+def _libpq_url(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
 def _postgres_available() -> bool:
     try:
         import psycopg
 
-        url = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://")
-        with psycopg.connect(url, connect_timeout=3):
+        with psycopg.connect(_libpq_url(POSTGRES_URL), connect_timeout=3):
             return True
     except Exception:
         return False
 
 
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The test PostgreSQL database, seen through a schema of this test's own (its search_path),
+    dropped afterwards: tests, and test runs side by side, never see each other's tables."""
+    require(_postgres_available(), f"PostgreSQL is not reachable at {POSTGRES_URL}")
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_libpq_url(POSTGRES_URL), autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(_libpq_url(POSTGRES_URL), autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file, or a fresh schema in the test PostgreSQL database."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'intake.sqlite3'}"
         return
-    require(_postgres_available(), f"PostgreSQL is not reachable at {POSTGRES_URL}")
-    from sqlalchemy import create_engine
-
-    from bot.store import metadata
-
-    engine = create_engine(POSTGRES_URL)
-    metadata.drop_all(engine)
-    engine.dispose()
-    yield POSTGRES_URL
+    yield request.getfixturevalue("postgres_url")

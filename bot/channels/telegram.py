@@ -7,7 +7,6 @@ our store, not in PTB (no ConversationHandler, no PTB persistence: DESIGN, engin
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import html
 import logging
@@ -28,6 +27,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.logs import chat_ref
 from bot.runtime import AsyncRuntime, Incoming
 from flows.conversation import ChoiceOut, Turn
 from flows.i18n import N_, _
@@ -55,8 +55,8 @@ COMMANDS = (
 
 
 def _chat_ref(chat_id: int) -> str:
-    """A stable, non-reversible reference to a chat for logs: no personal data in logs."""
-    return hashlib.sha256(str(chat_id).encode()).hexdigest()[:10]
+    """A keyed, non-reversible reference to a chat for logs: no personal data in logs."""
+    return chat_ref(f"telegram:{chat_id}")
 
 
 def _pressed_label(markup: Any, data: str | None) -> str | None:
@@ -142,6 +142,8 @@ class TelegramChannel:
             [BotCommand(name, _(description)) for name, description in COMMANDS]
         )
         await self.app.start()
+        # Before new updates: what a killed process committed but never sent goes out first.
+        await self.redeliver()
         if self.webhook_url:
             await self.app.bot.set_webhook(
                 self.webhook_url, secret_token=self.secret,
@@ -195,9 +197,8 @@ class TelegramChannel:
         if query is not None:
             await self._close_keyboard(query)
 
-        async def deliver(turn: Turn, replayed: bool) -> None:
-            if not replayed:  # a redelivered update was answered the first time
-                await self._send(chat.id, turn)
+        async def deliver(turn: Turn) -> bool:
+            return await self._send(chat.id, turn)
 
         await self.runtime.process(incoming, deliver)
 
@@ -241,15 +242,30 @@ class TelegramChannel:
             # An old or already edited message: the answer itself still goes through.
             log.info("telegram: could not close keyboard: %s", type(error).__name__)
 
-    async def _send(self, chat_id: int, turn: Turn) -> None:
+    async def _send(self, chat_id: int, turn: Turn) -> bool:
+        """Send a turn's messages; whether all of them reached Telegram."""
         for message in render(turn):
             try:
                 await self.app.bot.send_message(chat_id=chat_id, **message)
             except TelegramError as error:
-                # The turn is stored; the prospect gets the same question when they write again.
+                # The turn is stored and stays "not delivered": it is sent again when Telegram
+                # redelivers the update or the service starts.
                 log.warning("telegram: send failed for chat %s: %s", _chat_ref(chat_id),
                             type(error).__name__)
-                return
+                return False
+        return True
+
+    async def redeliver(self) -> int:
+        """Send the replies committed but never confirmed sent (the process died between
+        commit and send), once each, no older than a day."""
+
+        async def send(chat_key: str, turn: Turn) -> bool:
+            return await self._send(int(chat_key.split(":", 1)[1]), turn)
+
+        sent = await self.runtime.redeliver("telegram", send)
+        if sent:
+            log.info("telegram: sent %d reply(ies) committed before a restart", sent)
+        return sent
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log without personal data and give the prospect an apology and the same question."""
@@ -263,9 +279,8 @@ class TelegramChannel:
             return
         chat_id = update.effective_chat.id
         try:
-            async def deliver(turn: Turn, replayed: bool) -> None:
-                if not replayed:
-                    await self._send(chat_id, turn)
+            async def deliver(turn: Turn) -> bool:
+                return await self._send(chat_id, turn)
 
             await self.runtime.process(
                 Incoming(f"telegram:{chat_id}", f"error-{update.update_id}", notice="error"),

@@ -19,7 +19,7 @@ ROUTE = ["beide", "groothandel", "1,2 miljoen", "90", "40", "35%", "overslaan", 
 @pytest.fixture
 def runtime(db_url: str) -> Runtime:
     store = Store(db_url)
-    store.create_all()
+    store.upgrade()
     yield Runtime(store, broker_name="Test Makelaars")
     store.dispose()
 

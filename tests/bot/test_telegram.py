@@ -363,11 +363,11 @@ async def test_an_error_in_a_turn_gets_an_apology_and_the_same_question(
     real = runtime.process
     calls = {"n": 0}
 
-    def flaky(incoming: Any) -> Any:
+    def flaky(incoming: Any, **kw: Any) -> Any:
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError(f"failed on {incoming.text}")  # a message quoting input
-        return real(incoming)
+        return real(incoming, **kw)
 
     runtime.process = flaky  # type: ignore[method-assign]
     update = harness.server.make_text_update(chat, "Jan Jansen 06-12345678", user_id=chat)

@@ -1,0 +1,121 @@
+"""The schema, declared once: every table, column and index of the intake database.
+
+The statements of a turn (`bot/store/sql.py`) are compiled from these `Table`s, and Alembic's
+autogenerate compares against `metadata`; the migrations in `migrations/versions/` are frozen
+copies of each step (a migration must not change when this file does), and a test checks that
+upgrading to head yields exactly this schema on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    event,
+    text,
+)
+from sqlalchemy.types import TypeDecorator
+
+__all__ = ["UTCDateTime", "conversations", "counters", "leads", "metadata", "turns"]
+
+# Alembic's bookkeeping table; not declared here (Alembic owns it), but dropped with the rest.
+VERSION_TABLE = "alembic_version"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A point in time, stored in UTC, read back as an aware UTC datetime on every database.
+
+    PostgreSQL: `timestamp with time zone`. SQLite has no time type: the text
+    `YYYY-MM-DD HH:MM:SS.ffffff` in UTC (SQLAlchemy's SQLite storage format), which sorts in time
+    order, so comparisons and indexes work the same as on PostgreSQL. A naive datetime is refused:
+    its zone would be a guess.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: give a timezone (UTC)")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None,
+                             dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+conversations = Table(
+    "conversations", metadata,
+    Column("chat_key", String(200), primary_key=True),
+    Column("data", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# One row per processed prospect message: the id that caused a turn and the turn it produced,
+# so a redelivered message is answered from here and changes nothing (dedup by membership).
+turns = Table(
+    "turns", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # No index of its own: the unique (chat_key, message_id) index serves lookups by chat.
+    Column("chat_key", String(200), nullable=False),
+    Column("message_id", String(200), nullable=False),
+    Column("incoming", Text, nullable=True),
+    Column("turn", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    # When the channel confirmed that the reply reached the prospect; NULL until then.
+    Column("delivered_at", UTCDateTime, nullable=True),
+    UniqueConstraint("chat_key", "message_id", name="uq_turns_message"),
+)
+
+# "Undelivered turns since T, oldest first": a partial index holds only the rows not yet
+# confirmed sent, so it stays a handful of entries however long the transcript table grows.
+Index(
+    "ix_turns_undelivered", turns.c.created_at, turns.c.id,
+    sqlite_where=turns.c.delivered_at.is_(None),
+    postgresql_where=turns.c.delivered_at.is_(None),
+)
+
+leads = Table(
+    "leads", metadata,
+    Column("reference", String(32), primary_key=True),
+    Column("chat_key", String(200), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("data", Text, nullable=False),
+)
+
+counters = Table(
+    "counters", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+
+def _drop_version_table(target: Any, connection: Any, **kw: Any) -> None:
+    # `metadata.drop_all()` empties the database of ours completely: without this, Alembic's
+    # version row would claim a schema whose tables are gone, and the next upgrade would do
+    # nothing.
+    connection.execute(text(f"DROP TABLE IF EXISTS {VERSION_TABLE}"))
+
+
+event.listen(metadata, "after_drop", _drop_version_table)
