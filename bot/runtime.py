@@ -26,6 +26,9 @@ from flows.engine import current_turn, step
 __all__ = ["AsyncRuntime", "Incoming", "Runtime"]
 
 T = TypeVar("T")
+# How long a committed reply may be on its way before a duplicate message sends it itself: the
+# original sender died. Telegram's own retry of a webhook comes later than this.
+IN_FLIGHT = timedelta(seconds=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +134,11 @@ class Runtime:
         """Mark a turn's reply as delivered; False when it already was (someone sent it)."""
         return self.store.mark_delivered(chat_key, message_id, wait=wait)
 
+    def delivery(self, chat_key: str, message_id: str, *,
+                 wait: bool = True) -> tuple[bool, datetime] | None:
+        """(delivered?, committed at) of a stored turn; None when there is none."""
+        return self.store.delivery(chat_key, message_id)
+
     def release_delivery(self, chat_key: str, message_id: str, *, wait: bool = True) -> None:
         """The send failed after all: the reply counts as not delivered again."""
         self.store.unmark_delivered(chat_key, message_id, wait=wait)
@@ -216,6 +224,15 @@ class AsyncRuntime:
             if await deliver(turn):
                 await self._call(self.runtime.claim_delivery, chat_key, message_id)
             return
+        # A duplicate that reached this process while another one still answers the original
+        # (a load balancer, Telegram's retry): give that one the time to confirm its send.
+        while True:
+            state = await self._call(self.runtime.delivery, chat_key, message_id)
+            if state is None or state[0]:
+                return
+            if datetime.now(UTC) - state[1] > IN_FLIGHT:
+                break
+            await asyncio.sleep(0.05)
         # Claim first: of two processes that both see the redelivery, one sends.
         if not await self._call(self.runtime.claim_delivery, chat_key, message_id):
             return

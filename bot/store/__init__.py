@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.store import migrate
 from bot.store.migrate import SchemaError
-from bot.store.schema import leads, metadata
+from bot.store.schema import leads, metadata, turns
 from bot.store.sql import Statement, Statements, compile_statements, utc_binder
 
 __all__ = ["Busy", "SchemaError", "Store", "Tx", "metadata"]
@@ -300,6 +300,23 @@ class Store:
             return [(key, message, json.loads(turn)) for key, message, turn in rows]
         finally:
             raw.close()
+
+    def delivery(self, chat_key: str, message_id: str) -> tuple[bool, datetime] | None:
+        """(whether the reply was marked delivered, when the turn was committed) for a stored
+        turn; None when there is no such turn. Not on the turn path: plain SQLAlchemy."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(turns.c.delivered_at.is_not(None), turns.c.created_at)
+                .where(turns.c.chat_key == chat_key, turns.c.message_id == message_id)
+            ).first()
+        if row is None:
+            return None
+        created = row[1]
+        if isinstance(created, str):  # SQLite keeps the UTC text this release binds
+            created = datetime.fromisoformat(created)
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=UTC)
+        return bool(row[0]), created
 
     # --- reads for tools and tests ------------------------------------------------------------
 

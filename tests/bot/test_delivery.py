@@ -10,12 +10,14 @@ import socket
 import sqlite3
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from bot import runtime as runtime_module
 from bot.runtime import AsyncRuntime, Incoming, Runtime
 from bot.store import Store
 from flows.conversation import Turn
@@ -26,7 +28,9 @@ botapi = botapi_fixture()
 
 
 @pytest.fixture
-def runtime(db_url: str) -> Any:
+def runtime(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    # A duplicate waits up to IN_FLIGHT for the original sender; these tests have none.
+    monkeypatch.setattr(runtime_module, "IN_FLIGHT", timedelta(0))
     store = Store(db_url)
     store.upgrade()
     yield AsyncRuntime(Runtime(store))
@@ -66,6 +70,33 @@ async def test_a_failed_send_is_sent_on_redelivery_once(runtime: AsyncRuntime) -
     assert len(out.sent) == 1, "a reply that reached the prospect is not sent again"
 
 
+async def test_a_duplicate_while_the_original_is_being_sent_sends_nothing(db_url: str) -> None:
+    """Two instances behind a load balancer get the same update at once: one answers, the other
+    waits for that answer to be confirmed instead of sending a second copy."""
+    store = Store(db_url)
+    store.upgrade()
+    first, second = AsyncRuntime(Runtime(store)), AsyncRuntime(Runtime(store))
+    sent: list[str] = []
+
+    async def slow(turn: Turn) -> bool:
+        await asyncio.sleep(0.5)  # Telegram is slow today
+        sent.append("first")
+        return True
+
+    async def fast(turn: Turn) -> bool:
+        sent.append("second")
+        return True
+
+    original = asyncio.create_task(first.process(Incoming("telegram:51", "m1", text="/start"),
+                                                 slow))
+    await asyncio.sleep(0.2)  # committed, being sent
+    _turn, replayed = await second.process(Incoming("telegram:51", "m1", text="/start"), fast)
+    await original
+    store.dispose()
+    assert replayed
+    assert sent == ["first"]
+
+
 async def test_start_up_sends_what_was_committed_but_not_sent(runtime: AsyncRuntime) -> None:
     out = Outbox()
     out.failing = True
@@ -81,8 +112,6 @@ async def test_start_up_sends_what_was_committed_but_not_sent(runtime: AsyncRunt
 async def test_a_reply_older_than_a_day_is_not_sent_after_a_restart(
     runtime: AsyncRuntime,
 ) -> None:
-    from datetime import timedelta
-
     out = Outbox()
     out.failing = True
     await runtime.process(Incoming("telegram:31", "m1", text="/start"), out.to("telegram:31"))
