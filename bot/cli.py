@@ -219,6 +219,38 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_erase(args: argparse.Namespace) -> int:
+    """AVG: remove the prospect behind a lead reference from every table."""
+    from bot.privacy import erase_reference
+
+    runtime = _runtime(args.db)
+    try:
+        if not erase_reference(runtime.store, args.reference):
+            print(f"no lead with reference {args.reference}", file=sys.stderr)
+            return 1
+        print(f"erased {args.reference}")
+        return 0
+    finally:
+        runtime.store.dispose()
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Apply INTAKE_RETENTION_DAYS and INTAKE_LEAD_RETENTION_DAYS now (serve does it hourly)."""
+    from bot.config import Settings
+    from bot.privacy import purge
+
+    settings = Settings()
+    runtime = _runtime(args.db)
+    try:
+        done = purge(runtime.store, retention_days=settings.retention_days,
+                     lead_retention_days=settings.lead_retention_days)
+        print(f"removed {done.abandoned} abandoned conversations and {done.leads} leads "
+              f"({done.rows} rows)")
+        return 0
+    finally:
+        runtime.store.dispose()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="intake", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -250,6 +282,14 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("revision", nargs="?", help="downgrade target: a revision id or base")
     d.add_argument("--db", help="SQLAlchemy database URL (default: INTAKE_DATABASE_URL)")
     d.set_defaults(handler=cmd_db)
+    e = sub.add_parser("erase", help="AVG: erase the prospect behind a lead reference")
+    e.add_argument("reference", help="the lead's reference, e.g. IK-2026-000123")
+    e.add_argument("--db", help="SQLAlchemy database URL (default: INTAKE_DATABASE_URL)")
+    e.set_defaults(handler=cmd_erase)
+
+    p = sub.add_parser("purge", help="apply the retention periods now")
+    p.add_argument("--db", help="SQLAlchemy database URL (default: INTAKE_DATABASE_URL)")
+    p.set_defaults(handler=cmd_purge)
     return parser
 
 

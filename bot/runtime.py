@@ -10,6 +10,7 @@ between turns.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -18,7 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from bot import privacy
 from bot.config import BrokerProfile
+from bot.logs import chat_ref
 from bot.store import Busy, Store, Tx
 from flows.conversation import Context, Conversation, Turn
 from flows.engine import current_turn, step
@@ -26,6 +29,7 @@ from flows.engine import current_turn, step
 __all__ = ["AsyncRuntime", "Incoming", "Runtime"]
 
 T = TypeVar("T")
+log = logging.getLogger("intake.runtime")
 # How long a committed reply may be on its way before a duplicate message sends it itself: the
 # original sender died. Telegram's own retry of a webhook comes later than this.
 IN_FLIGHT = timedelta(seconds=10)
@@ -105,14 +109,18 @@ class Runtime:
             if incoming.notice is not None:
                 said = {"notice": incoming.notice}
             if turn.erase:
+                # "Vergeet mij": the chat leaves every table, the record of this very turn too
+                # (its key is the prospect's id); a redelivery of it finds an empty chat.
                 tx.erase()
-                said = None  # nothing of what was said survives "vergeet mij"
             else:
                 tx.save(conv.to_json(), existed=data is not None)
                 if conv.lead is not None and not had_lead and conv.reference:
                     tx.insert_lead(conv.reference, conv.lead)
-            tx.record(incoming.message_id, said, turn.to_json())
-            return turn, False
+                tx.record(incoming.message_id, said, turn.to_json())
+        if turn.erase:
+            privacy.scrub(self.store)
+            log.info("privacy: chat %s erased itself ('vergeet mij')", chat_ref(incoming.chat_key))
+        return turn, False
 
     def open(self, chat_key: str, *, wait: bool = True) -> Turn:
         """The turn to show when a prospect (re)opens a chat: the greeting for a new one, the

@@ -110,9 +110,29 @@ async def serve(settings: Settings) -> None:
                                f"{type(error).__name__}") from None
     log.info("serving on http://%s:%s (database: %s)", settings.host, settings.port,
              store.engine.url.render_as_string(hide_password=True))
+    retention = asyncio.create_task(_retention(store, settings))
     try:
         await server.serve()
     finally:
+        retention.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await retention
         if telegram is not None:
             await telegram.stop()
         await asyncio.to_thread(store.dispose)
+
+
+RETENTION_INTERVAL = 3600.0  # seconds between two retention runs
+
+
+async def _retention(store: Store, settings: Settings) -> None:
+    """INTAKE_RETENTION_DAYS / INTAKE_LEAD_RETENTION_DAYS, applied at start and every hour."""
+    from bot.privacy import purge
+
+    while True:
+        try:
+            await asyncio.to_thread(purge, store, retention_days=settings.retention_days,
+                                    lead_retention_days=settings.lead_retention_days)
+        except Exception as error:  # a busy or unreachable database: try again next time
+            log.warning("privacy: retention run failed: %s", type(error).__name__)
+        await asyncio.sleep(RETENTION_INTERVAL)

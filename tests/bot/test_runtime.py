@@ -119,8 +119,9 @@ def test_vergeet_mij_erases_conversation_transcript_and_lead(runtime: Runtime) -
     assert turn.erase
     assert runtime.store.count("leads") == 0
     assert runtime.store.count("conversations") == 0
-    remaining = runtime.transcript("test:gone")
-    assert len(remaining) == 1 and remaining[0][0] is None  # only the erase itself, nothing said
+    # Not even the erase turn is kept: its key is the prospect's id (docs/privacy.md).
+    assert runtime.transcript("test:gone") == []
+    assert runtime.store.count("turns") == 0
     fresh = say(runtime, "test:gone", "hallo")
     assert fresh.step == "product"
 
