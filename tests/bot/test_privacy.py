@@ -33,7 +33,7 @@ def store(db_url: str) -> Any:
 
 
 def _route(name: str, phone: str) -> list[str]:
-    route = list(ROUTE) + ["ja"]
+    route = [*ROUTE, "ja"]
     route[route.index("Jan de Vries")] = name
     route[route.index("0612345678")] = phone
     return route
