@@ -181,6 +181,24 @@ class AsyncRuntime:
         self.offload = runtime.store.dialect != "sqlite" if offload is None else offload
 
     @asynccontextmanager
+    async def _across_processes(self, key: str) -> AsyncIterator[None]:
+        """On a shared database, the chat is held across processes from the turn to the end of
+        its delivery (`Store.try_chat_session`); within this process `_chat` does that. While
+        another process holds it, this waits in the loop, holding no thread or connection."""
+        if not self.offload:
+            yield
+            return
+        delay = 0.002
+        while (release := await asyncio.to_thread(self.runtime.store.try_chat_session,
+                                                  key)) is None:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(release)
+
+    @asynccontextmanager
     async def _chat(self, key: str) -> AsyncIterator[None]:
         lock, users = self._locks.get(key, (None, 0))
         if lock is None:
@@ -219,7 +237,7 @@ class AsyncRuntime:
         (same id) sends the stored reply only if it was never confirmed sent: the process may
         have died between commit and send.
         """
-        async with self._chat(incoming.chat_key):
+        async with self._chat(incoming.chat_key), self._across_processes(incoming.chat_key):
             turn, replayed = await self._call(self.runtime.process, incoming)
             if deliver is not None:
                 await self._deliver(incoming.chat_key, incoming.message_id, turn, replayed,
@@ -255,7 +273,7 @@ class AsyncRuntime:
         sent = 0
         for chat_key, message_id, turn in await self._call(self.runtime.undelivered, channel,
                                                            max_age):
-            async with self._chat(chat_key):
+            async with self._chat(chat_key), self._across_processes(chat_key):
                 if not await self._call(self.runtime.claim_delivery, chat_key, message_id):
                     continue
                 if await send(chat_key, turn):

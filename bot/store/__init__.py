@@ -154,6 +154,7 @@ class Store:
         bind_time = self._bind_time
         self._now: Callable[[], Any] = lambda: bind_time(datetime.now(UTC))
         self._checkpointer: _Checkpointer | None = None
+        self._sessions: Engine | None = None  # PostgreSQL: connections that hold chats
         if self._sqlite and _is_file(url):
             self._checkpointer = _Checkpointer(self.engine)
 
@@ -301,6 +302,45 @@ class Store:
         finally:
             raw.close()
 
+    def try_chat_session(self, chat_key: str) -> Callable[[], None] | None:
+        """Hold this chat across processes for longer than one transaction: a turn *and* the
+        sending of its reply, so two instances answering one chat send in commit order.
+
+        Returns the function that releases it, or None at once when another process holds it
+        (the caller waits without tying up a thread or a connection, and tries again).
+        PostgreSQL: a session advisory lock in a key space (seed 1) apart from the turn's
+        transaction lock (seed 0), on a pool of its own, so held sessions never starve the
+        turns of connections. SQLite (one host, normally one process): nothing to hold.
+        """
+        if self.dialect == "sqlite":
+            return lambda: None
+        if self._sessions is None:
+            self._sessions = create_engine(self.url, pool_size=10, max_overflow=90,
+                                           pool_pre_ping=True)
+        raw = self._sessions.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 1))", (chat_key,))
+            row = cursor.fetchone()
+            got = bool(row and row[0])
+            raw.commit()
+        except BaseException:
+            raw.close()
+            raise
+        if not got:
+            raw.close()
+            return None
+
+        def release() -> None:
+            try:
+                cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 1))",
+                               (chat_key,))
+                raw.commit()
+            finally:
+                raw.close()  # a broken connection is discarded, and its lock with it
+
+        return release
+
     def delivery(self, chat_key: str, message_id: str) -> tuple[bool, datetime] | None:
         """(whether the reply was marked delivered, when the turn was committed) for a stored
         turn; None when there is no such turn. Not on the turn path: plain SQLAlchemy."""
@@ -333,6 +373,8 @@ class Store:
     def dispose(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.stop()
+        if self._sessions is not None:
+            self._sessions.dispose()
         self.engine.dispose()
 
 
