@@ -778,13 +778,15 @@ def test_parsers_raise_only_parse_errors(parser: Callable[[str], Any], text: str
     ["1 ", "een ", "1-", "tussen 1 en ", "a@", "ja nee ", "1.", "1 miljoen ", "en ", "€1 ",
      "2023 ", "1 of ", "12-3-2024 ", "vijf-en-", "bijna alles ", "a, ", "\n", "tweehonderd"],
 )
-def test_long_sentences_are_read_quickly(parser: Callable[[str], Any], unit: str) -> None:
+def test_long_sentences_never_run_away(parser: Callable[[str], Any], unit: str) -> None:
+    # A guard against catastrophic backtracking (which takes minutes), not a speed target:
+    # these take milliseconds, and a loaded CI machine must not fail it. Speed: bench/.
     for length in (199, 999, 4000):
         text = (unit * (length // len(unit) + 1))[:length]
         start = time.perf_counter()
         with contextlib.suppress(ParseError):
             parser(text)
-        assert time.perf_counter() - start < 0.5, (parser.__name__, unit, length)
+        assert time.perf_counter() - start < 5, (parser.__name__, unit, length)
 
 
 @pytest.mark.parametrize(
