@@ -444,7 +444,7 @@ def test_very_long_input_is_bounded(text: str) -> None:
     match_options(text, PRODUCTS, multi=True)
     match_options(text, INDEMNITY)
     match_sector(text)
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 5.0  # a runaway guard, not a speed target
 
 
 @FAST
