@@ -1,4 +1,5 @@
-"""Turns per second: the dialogue engine alone, and the runtime with a durable SQLite commit.
+"""Turns per second: the dialogue engine alone, the runtime with a durable SQLite commit, and
+PostgreSQL with one or more processes against what PostgreSQL itself commits (pgbench).
 
 Run: .venv/bin/python bench/turns.py [--routes N] [--rounds R] [--conversations C]
 Prints medians over R rounds:
@@ -9,23 +10,66 @@ Prints medians over R rounds:
   killed process) and FULL (also survives a power cut);
 - memory: the process's peak RSS before and after C stored conversations, to show that stored
   conversations are not kept in memory.
+
+Run: .venv/bin/python bench/turns.py --postgres URL [--rounds R]
+adds the runtime on that PostgreSQL database, one process over one connection.
+
+Run: .venv/bin/python bench/turns.py --postgres URL --instances 1,2,4 [--seconds S]
+         [--rounds R] [--variants product,pipeline] [--threads T]
+prints only the PostgreSQL scaling (docs/scaling.md). For each number of processes N: N
+processes, each running the runtime over its own chats (greeting to lead, then the next chat),
+one connection and one committed transaction per turn, for S seconds; then, in the same round,
+`pgbench -N -c N -j N -T S` on a scratch database: what PostgreSQL itself commits on this
+machine with as many clients. Prints the median and best turns/s and pgbench's transactions/s,
+the ratio ours/pgbench (median over the rounds of each round's pair), CPU per turn (the intake
+processes' own, and all of PostgreSQL's processes') and WAL flushes per turn (group commit).
+The machine is shared: the best of the rounds is the one least disturbed by other work.
+Targets (issue 8): >= 2,000 turns/s from 4 processes and >= 0.6 of pgbench's rate.
+Our tables live in a scratch schema and pgbench's in a scratch database, both dropped after.
+
+Variants (prototypes of store changes, measured here and not in bot/; docs/scaling.md):
+- product: bot.store.Store as it is;
+- noping: the same without SQLAlchemy's pool_pre_ping (one round trip fewer a turn);
+- pipeline: psycopg pipeline mode on an autocommit connection, no pre-ping: BEGIN, the chat's
+  advisory lock and the read in one round trip, the writes and COMMIT in a second one.
+- batch: two round trips and two driver calls a turn: each round trip one multi-statement
+  query in the simple protocol, parameters bound client-side;
+- batchprep: batch, running statements prepared once per connection (PREPARE/EXECUTE).
+A "+mark" suffix adds what crash-safe delivery does after each sent reply: a second, separate
+transaction marking the turn delivered (Runtime.claim_delivery). "+session": +mark inside the
+product's hold of the chat across processes (Store.try_chat_session ... release, what
+AsyncRuntime does around a turn and its delivery): the database work of one Telegram turn.
+"batch+ordered": batch+mark with the chat held from the turn to the mark by a session-level
+advisory lock on the turn's own connection, the lock and unlock riding along in the turn's and
+the mark's round trips (docs/scaling.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
+import multiprocessing
+import os
+import re
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.runtime import Incoming, Runtime
-from bot.store import Store
+from bot.store import Store, Tx
 from flows.conversation import Context, Conversation
 from flows.engine import step
 
@@ -50,19 +94,20 @@ def engine_round(routes: int) -> float:
     return (time.perf_counter() - start) / turns * 1e6
 
 
+def _upgrade(store: Store) -> None:
+    """Create or migrate the schema (Store.upgrade once the Alembic store lands)."""
+    getattr(store, "upgrade", store.create_all)()
+
+
 def runtime_round(routes: int, synchronous: str, url: str | None = None) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(url or f"sqlite:///{tmp}/bench.sqlite3", sqlite_synchronous=synchronous)
-        if url:
-            from bot.store import metadata
-
-            metadata.drop_all(store.engine)
-        store.create_all()
+        _upgrade(store)
         runtime = Runtime(store)
         turns = 0
         start = time.perf_counter()
         for r in range(routes):
-            chat = f"bench:{r}"
+            chat = f"bench:{uuid.uuid4().hex}"
             runtime.open(chat)
             for i, line in enumerate(ROUTE):
                 runtime.handle(Incoming(chat, f"{r}-{i}", text=line))
@@ -79,7 +124,7 @@ def rss_mib() -> float:
 def memory(conversations: int) -> tuple[float, float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(f"sqlite:///{tmp}/mem.sqlite3")
-        store.create_all()
+        _upgrade(store)
         runtime = Runtime(store)
         for i in range(1000):  # warm up caches and pools before the first reading
             runtime.open(f"warm:{i}")
@@ -96,16 +141,596 @@ def memory(conversations: int) -> tuple[float, float, float]:
         return before, half, after
 
 
+# --- PostgreSQL: several processes, and pgbench -------------------------------------------
+
+
+def _libpq(url: str) -> dict[str, str]:
+    """Host, port, user, password and database of a SQLAlchemy PostgreSQL URL."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    return {"host": u.host or "127.0.0.1", "port": str(u.port or 5432),
+            "user": u.username or "postgres", "password": u.password or "",
+            "dbname": u.database or "postgres"}
+
+
+def _admin(url: str) -> Any:
+    import psycopg
+
+    p = _libpq(url)
+    return psycopg.connect(host=p["host"], port=p["port"], user=p["user"],
+                           password=p["password"] or None, dbname=p["dbname"], autocommit=True,
+                           connect_timeout=5)
+
+
+def _with_schema(url: str, schema: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    return u.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False)
+
+
+@contextmanager
+def _scratch_schema(url: str) -> Iterator[str]:
+    """A schema of our own for the intake tables (the test suite uses `public` of the same
+    database); dropped afterwards."""
+    schema = f"intake_bench_{os.getpid()}"
+    with _admin(url) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield schema
+    finally:
+        with _admin(url) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def _fresh_tables(url: str, schema: str) -> None:
+    with _admin(url) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.execute(f"CREATE SCHEMA {schema}")
+    store = Store(_with_schema(url, schema))
+    try:
+        _upgrade(store)
+    finally:
+        store.dispose()
+
+
+class _NoPingStore(Store):
+    """Prototype: the product's store without SQLAlchemy's pessimistic ping on checkout."""
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy import create_engine
+
+        super().__init__(url)
+        self.engine.dispose()
+        self.engine = create_engine(url, pool_pre_ping=False)
+
+
+class _PipelineStore(Store):
+    """Prototype: two round trips a turn with psycopg's pipeline mode, still one durable
+    transaction per turn.
+
+    The connection is in autocommit mode and the transaction is spelled out, so BEGIN is
+    queued rather than sent on its own: BEGIN, the chat's advisory lock and the read go out
+    together and the first fetch waits for all three (round trip 1); the UPDATE/INSERTs and
+    COMMIT are queued and sent when the pipeline ends, which waits for COMMIT's answer, i.e.
+    for the WAL flush (round trip 2). The lock and the read stay separate statements: in READ
+    COMMITTED a statement's snapshot is taken before it runs, so a single "lock and read"
+    statement could read the conversation as it was before the lock was granted.
+    """
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy import create_engine, event
+
+        super().__init__(url)
+        self.engine.dispose()
+        self.engine = create_engine(url, pool_pre_ping=False)
+
+        @event.listens_for(self.engine, "connect")
+        def _autocommit(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.autocommit = True
+
+    @contextmanager
+    def transaction(self, chat_key: str, *, wait: bool = True) -> Iterator[Tx]:
+        from psycopg.pq import TransactionStatus
+
+        raw = self.engine.raw_connection()
+        conn: Any = raw.driver_connection
+        committed = False
+        try:
+            cursor = conn.cursor()
+            with conn.pipeline():
+                cursor.execute("BEGIN")
+                cursor.execute(self._lock.sql, (chat_key,))
+                yield Tx(cursor, chat_key, self._sql, self._now)
+                cursor.execute("COMMIT")
+            committed = True
+        finally:
+            if not committed and not conn.closed and \
+                    conn.info.transaction_status != TransactionStatus.IDLE:
+                conn.execute("ROLLBACK")
+            raw.close()
+
+
+class _BatchTx(Tx):
+    """A unit of work that queues what only writes and sends it with the next read or
+    COMMIT, as one multi-statement query (parameters bound client-side). With `names`, a
+    statement is run as `EXECUTE <its name>(<arguments>)` of a statement the connection
+    prepared when it was opened."""
+
+    __slots__ = ("_names", "_pending", "_reads")
+
+    def __init__(self, cursor: Any, chat_key: str, sql: Any, now: Callable[[], Any],
+                 names: dict[int, str] | None = None) -> None:
+        super().__init__(cursor, chat_key, sql, now)
+        self._pending: list[str] = []
+        self._reads = (sql.begin_turn, sql.load, sql.next_value, sql.transcript)
+        self._names = names
+
+    def queue(self, query: str, params: tuple[Any, ...] = ()) -> None:
+        self._pending.append(self._cursor.mogrify(query, params) if params else query)
+
+    def queue_statement(self, stmt: Any, args: tuple[Any, ...]) -> None:
+        params = stmt.params(args)
+        if self._names is None:
+            self.queue(stmt.sql, params)
+        else:
+            self.queue(f"EXECUTE {self._names[id(stmt)]}({', '.join(['%s'] * len(params))})",
+                       params)
+
+    def flush(self) -> Any:
+        """Send what is queued as one query; the cursor ends on the last statement's rows."""
+        self._cursor.execute("; ".join(self._pending))
+        self._pending.clear()
+        while self._cursor.nextset():
+            pass
+        return self._cursor
+
+    def _execute(self, stmt: Any, args: tuple[Any, ...]) -> Any:
+        self.queue_statement(stmt, args)
+        return self.flush() if any(stmt is read for read in self._reads) else self._cursor
+
+
+class _BatchStore(_PipelineStore):
+    """Prototype: two round trips and two driver calls a turn, still one durable transaction.
+
+    psycopg's per-statement machinery costs ~30-40 us of CPU (pipeline mode included), so
+    this sends each round trip as one multi-statement query in the simple protocol, with the
+    parameters bound client-side (libpq's quoting): "BEGIN; SELECT pg_advisory_xact_lock(...);
+    SELECT <turn, conversation>" and, at the end, "UPDATE ...; INSERT ...; COMMIT". The lock
+    and the read stay separate statements (see _PipelineStore). No prepared statements:
+    PostgreSQL parses and plans each statement every time.
+    """
+
+    _names: dict[int, str] | None = None
+
+    @contextmanager
+    def transaction(self, chat_key: str, *, wait: bool = True) -> Iterator[Tx]:
+        from psycopg import ClientCursor
+        from psycopg.pq import TransactionStatus
+
+        raw = self.engine.raw_connection()
+        conn: Any = raw.driver_connection
+        committed = False
+        try:
+            tx = _BatchTx(ClientCursor(conn), chat_key, self._sql, self._now, self._names)
+            tx.queue("BEGIN")
+            tx.queue_statement(self._lock, (chat_key,))
+            yield tx
+            tx.queue("COMMIT")
+            tx.flush()
+            committed = True
+        finally:
+            if not committed and not conn.closed and \
+                    conn.info.transaction_status != TransactionStatus.IDLE:
+                conn.execute("ROLLBACK")
+            raw.close()
+
+
+class _PreparedBatchStore(_BatchStore):
+    """Prototype: batch, with the statements prepared once per connection (SQL PREPARE when
+    the pool opens it) and run as EXECUTE: the client still makes one call per round trip,
+    and PostgreSQL no longer parses and plans every statement of every turn."""
+
+    def __init__(self, url: str) -> None:
+        from dataclasses import fields
+
+        from sqlalchemy import event
+
+        super().__init__(url)
+        statements = {f"intake_{f.name}": getattr(self._sql, f.name)
+                      for f in fields(self._sql) if getattr(self._sql, f.name) is not None}
+        self._names = {id(stmt): name for name, stmt in statements.items()}
+        prepares = []
+        for name, stmt in statements.items():
+            parts = stmt.sql.split("%s")
+            sql = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], 1))
+            prepares.append(f"PREPARE {name} AS {sql}")
+
+        @event.listens_for(self.engine, "connect")
+        def _prepare(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.execute("; ".join(prepares))
+
+
+class _OrderedBatchStore(_BatchStore):
+    """Prototype: a chat's turn, the sending of its reply and the delivered mark under one
+    database lock, so that across processes a chat's replies leave in commit order and a
+    redelivered update is answered once (tests/bot/test_instances.py).
+
+    `chat_session(chat_key)` takes a session-level advisory lock on a pooled connection and
+    keeps that connection for the turn and the mark; the lock rides along in the turn's
+    first round trip ("SELECT pg_advisory_lock(..); BEGIN; SELECT <read>") and the unlock in
+    the mark's ("UPDATE turns SET delivered_at ..; SELECT pg_advisory_unlock(..)"): three
+    round trips for turn and mark, as batch+mark. Should the process die, PostgreSQL ends
+    the session and with it the lock.
+    """
+
+    _UNLOCK = "SELECT pg_advisory_unlock(hashtextextended(%s, 0))"
+    _SESSION_LOCK = "SELECT pg_advisory_lock(hashtextextended(%s, 0))"
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self._held = threading.local()
+
+    @contextmanager
+    def chat_session(self, chat_key: str) -> Iterator[None]:
+        raw = self.engine.raw_connection()
+        self._held.raw, self._held.locked = raw, False
+        try:
+            yield
+        finally:
+            conn: Any = raw.driver_connection
+            self._held.raw = None
+            if self._held.locked and not conn.closed:  # the mark never came: unlock here
+                conn.execute(self._UNLOCK, (chat_key,))
+            raw.close()
+
+    @contextmanager
+    def transaction(self, chat_key: str, *, wait: bool = True) -> Iterator[Tx]:
+        from psycopg import ClientCursor
+        from psycopg.pq import TransactionStatus
+
+        raw = getattr(self._held, "raw", None)
+        if raw is None:  # not in a chat session: as batch
+            with super().transaction(chat_key, wait=wait) as tx:
+                yield tx
+            return
+        conn: Any = raw.driver_connection
+        committed = False
+        try:
+            tx = _BatchTx(ClientCursor(conn), chat_key, self._sql, self._now)
+            tx.queue(self._SESSION_LOCK, (chat_key,))
+            tx.queue("BEGIN")
+            self._held.locked = True
+            yield tx
+            tx.queue("COMMIT")
+            tx.flush()
+            committed = True
+        finally:
+            if not committed and not conn.closed and \
+                    conn.info.transaction_status != TransactionStatus.IDLE:
+                conn.execute("ROLLBACK")
+
+    def mark_delivered(self, chat_key: str, message_id: str, *, wait: bool = True) -> bool:
+        from psycopg import ClientCursor
+
+        raw = getattr(self._held, "raw", None)
+        if raw is None:
+            return super().mark_delivered(chat_key, message_id, wait=wait)
+        cursor = ClientCursor(raw.driver_connection)
+        stmt = self._sql.mark_delivered
+        cursor.execute(cursor.mogrify(stmt.sql, stmt.params((self._now(), chat_key,
+                                                             message_id)))
+                       + "; " + cursor.mogrify(self._UNLOCK, (chat_key,)))
+        self._held.locked = False
+        return cursor.rowcount == 1
+
+
+def _make_store(variant: str, url: str) -> Store:
+    base = variant.split("+")[0]
+    if base == "product":
+        return Store(url)
+    if base == "noping":
+        return _NoPingStore(url)
+    if base == "pipeline":
+        return _PipelineStore(url)
+    if base == "batch":
+        return _OrderedBatchStore(url) if variant.endswith("+ordered") else _BatchStore(url)
+    if base == "batchprep":
+        return _PreparedBatchStore(url)
+    raise SystemExit(f"unknown variant {variant!r} (product, noping, pipeline, batch, "
+                     "batchprep; +mark; batch+ordered)")
+
+
+def _drive(runtime: Runtime, prefix: str, deadline: float | None, routes: int,
+           mark: Callable[[str, str], object] | None,
+           hold: Callable[[str], contextlib.AbstractContextManager[Any]]) -> int:
+    """Chats one after another, greeting to lead; stops at the deadline (checked every turn)
+    or after `routes` chats. Each turn (and its mark) runs inside `hold(chat)`. Returns the
+    turns done."""
+    turns = 0
+    for r in itertools.count():
+        if deadline is None and r >= routes:
+            return turns
+        chat = f"{prefix}:{r}"
+        for i, line in enumerate(["/start", *ROUTE]):
+            if deadline is not None and time.perf_counter() >= deadline:
+                return turns
+            with hold(chat):
+                runtime.handle(Incoming(chat, str(i), text=line))
+                if mark is not None:
+                    mark(chat, str(i))
+            turns += 1
+    return turns
+
+
+def _holder(store: Store, variant: str) -> Callable[[str], contextlib.AbstractContextManager[Any]]:
+    """What holds a chat across processes around its turn and mark, for this variant."""
+    if isinstance(store, _OrderedBatchStore):
+        return store.chat_session
+    if variant.endswith("+session"):
+        # The product's hold (AsyncRuntime._across_processes): a session advisory lock on a
+        # pool of its own, tried until free (here at once: every chat has one writer).
+        @contextmanager
+        def session(chat: str) -> Iterator[None]:
+            while (release := store.try_chat_session(chat)) is None:
+                time.sleep(0.002)
+            try:
+                yield
+            finally:
+                release()
+
+        return session
+    return lambda _chat: contextlib.nullcontext()
+
+
+def _worker(url: str, variant: str, prefix: str, seconds: float, threads: int,
+            barrier: Any, results: Any) -> None:
+    """One process: its own store (pool) and chats; `threads` chats at a time."""
+    store = _make_store(variant, url)
+    runtime = Runtime(store)
+    # Crash-safe delivery marks each sent reply in a transaction of its own.
+    mark = runtime.claim_delivery if variant.endswith(("+mark", "+ordered", "+session")) \
+        else None
+    hold = _holder(store, variant)
+    counts = [0] * threads
+    # Warm up: connections open, psycopg's prepared statements in place (after 5 executions).
+    warm = sum(_drive(runtime, f"{prefix}:w{t}", None, 1, mark, hold) for t in range(threads))
+    barrier.wait(timeout=300)
+    start = time.perf_counter()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    deadline = start + seconds
+
+    def run(t: int) -> None:
+        counts[t] = _drive(runtime, f"{prefix}:t{t}", deadline, 0, mark, hold)
+
+    pool = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    end = time.perf_counter()
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = after.ru_utime - usage.ru_utime + after.ru_stime - usage.ru_stime
+    store.dispose()
+    results.put((sum(counts), warm, start, end, cpu))
+
+
+def _postgres_cpu_seconds() -> float | None:
+    """CPU time used so far by the local PostgreSQL server's processes (None: not readable)."""
+    total = 0
+    found = False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, _, rest = text.partition(") ")
+        if name.endswith("(postgres"):
+            fields = rest.split()
+            # utime, stime, and cutime, cstime: the postmaster collects its exited backends'.
+            total += sum(int(f) for f in fields[11:15])
+            found = True
+    return total / os.sysconf("SC_CLK_TCK") if found else None
+
+
+def _server_cpu_after() -> float | None:
+    """PostgreSQL's CPU time once the backends of a finished run are gone: their time moves
+    to the postmaster's account when it has reaped them, which takes a moment."""
+    time.sleep(0.5)
+    return _postgres_cpu_seconds()
+
+
+def _wal_syncs(url: str) -> int:
+    """WAL flushes (fsync/fdatasync) the server has done so far."""
+    with _admin(url) as conn:
+        return int(conn.execute("SELECT wal_sync FROM pg_stat_wal").fetchone()[0])
+
+
+@dataclass
+class Sample:
+    rate: float  # turns (or transactions) per second
+    client_ms: float | None  # CPU of our processes (or pgbench) per turn
+    server_ms: float | None  # CPU of PostgreSQL's processes per turn
+    fsyncs: float | None  # WAL flushes per turn (or transaction)
+
+
+def measure_ours(url: str, schema: str, variant: str, processes: int, threads: int,
+                 seconds: float) -> Sample:
+    _fresh_tables(url, schema)
+    scoped = _with_schema(url, schema)
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(processes + 1)
+    results = ctx.Queue()
+    run_id = uuid.uuid4().hex[:8]
+    procs = [ctx.Process(target=_worker, args=(scoped, variant, f"b{run_id}:{p}", seconds,
+                                               threads, barrier, results), daemon=True)
+             for p in range(processes)]
+    for proc in procs:
+        proc.start()
+    try:
+        barrier.wait(timeout=300)
+        syncs0 = _wal_syncs(url)
+        server0 = _postgres_cpu_seconds()
+        got = [results.get(timeout=seconds + 120) for _ in procs]
+    finally:
+        for proc in procs:
+            proc.join(timeout=30)
+            if proc.is_alive():
+                proc.kill()
+    server1 = _server_cpu_after()
+    syncs1 = _wal_syncs(url)
+    turns = sum(g[0] for g in got)
+    warm = sum(g[1] for g in got)
+    wall = max(g[3] for g in got) - min(g[2] for g in got)
+    store = Store(scoped)
+    try:
+        stored = store.count("turns")
+    finally:
+        store.dispose()
+    # Every turn counted was committed: handle() returns only after COMMIT has answered.
+    assert stored == turns + warm, f"{stored} turns stored, {turns + warm} counted"
+    server = None if server0 is None or server1 is None else (server1 - server0) / turns * 1e3
+    return Sample(turns / wall, sum(g[4] for g in got) / turns * 1e3, server,
+                  (syncs1 - syncs0) / turns)
+
+
+@contextmanager
+def _pgbench_database(url: str) -> Iterator[dict[str, str]]:
+    """A scratch database initialised by `pgbench -i` (scale 1), dropped afterwards."""
+    params = _libpq(url)
+    name = f"intake_pgbench_{os.getpid()}"
+    with _admin(url) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    scratch = {**params, "dbname": name}
+    try:
+        _pgbench(scratch, ["-i", "-q", "-s", "1"])
+        yield scratch
+    finally:
+        with _admin(url) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _pgbench(params: dict[str, str], args: list[str]) -> str:
+    env = {**os.environ, "PGPASSWORD": params["password"]} if params["password"] else None
+    done = subprocess.run(["pgbench", "-h", params["host"], "-p", params["port"], "-U",
+                           params["user"], *args, params["dbname"]], env=env,
+                          capture_output=True, text=True, check=True, timeout=600)
+    return done.stdout + done.stderr
+
+
+def measure_pgbench(url: str, params: dict[str, str], clients: int, seconds: float) -> Sample:
+    syncs0 = _wal_syncs(url)
+    server0 = _postgres_cpu_seconds()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = _pgbench(params, ["-N", "-n", "-c", str(clients), "-j", str(clients), "-T",
+                            str(int(seconds))])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server1 = _server_cpu_after()
+    syncs1 = _wal_syncs(url)
+    match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out)
+    done = re.search(r"number of transactions actually processed: (\d+)", out)
+    if match is None or done is None:
+        raise SystemExit(f"cannot read pgbench's output:\n{out}")
+    txns = int(done.group(1))
+    cpu = after.ru_utime - usage.ru_utime + after.ru_stime - usage.ru_stime
+    server = None if server0 is None or server1 is None else (server1 - server0) / txns * 1e3
+    return Sample(float(match.group(1)), cpu / txns * 1e3, server, (syncs1 - syncs0) / txns)
+
+
+def _ms(value: float | None) -> str:
+    return "  n/a" if value is None else f"{value:5.2f}"
+
+
+def _median(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
+
+
+def _row(label: str, samples: list[Sample], peers: list[Sample] | None) -> str:
+    rate = statistics.median(s.rate for s in samples)
+    best = max(s.rate for s in samples)
+    ratio = ""
+    if peers is not None:
+        # Each round's own pair (measured one after the other), then the median: the machine
+        # may be busier in one round than in another.
+        pairs = zip(samples, peers, strict=True)
+        ratio = f"{statistics.median(a.rate / b.rate for a, b in pairs):7.2f}"
+    return (f"{label:30} {rate:8,.0f} {best:8,.0f} {ratio:>7}   "
+            f"{_ms(_median([s.client_ms for s in samples]))} + "
+            f"{_ms(_median([s.server_ms for s in samples]))}   "
+            f"{_ms(_median([s.fsyncs for s in samples]))}")
+
+
+def scaling(url: str, instances: list[int], variants: list[str], threads: int, seconds: float,
+            rounds: int) -> None:
+    with _admin(url) as conn:
+        version = conn.execute("SHOW server_version").fetchone()[0]
+        settings = {name: conn.execute(f"SHOW {name}").fetchone()[0]
+                    for name in ("synchronous_commit", "fsync", "wal_sync_method")}
+    print(f"PostgreSQL {version.split()[0]} ({', '.join(f'{k}={v}' for k, v in settings.items())})"
+          f"; {os.cpu_count()} CPUs; load average before: {os.getloadavg()[0]:.2f}")
+    print(f"{seconds:g} s a measurement, median of {rounds} rounds, ours and pgbench "
+          "interleaved. A turn counts once Runtime.handle returned: after COMMIT answered, "
+          "i.e. after the WAL flush.")
+    # Measurements grouped by client count (n processes x t threads = n * t connections), so
+    # that each of ours runs next to the pgbench run it is compared with.
+    runs: dict[int, list[tuple[str, int, int]]] = {}
+    for n in instances:
+        runs.setdefault(n, []).extend((v, n, 1) for v in variants)
+    if threads > 1:
+        runs.setdefault(threads, []).extend((v, 1, threads) for v in variants)
+    ours: dict[tuple[str, int, int], list[Sample]] = {r: [] for rs in runs.values() for r in rs}
+    bench: dict[int, list[Sample]] = {n: [] for n in runs}
+    with _scratch_schema(url) as schema, _pgbench_database(url) as params:
+        for r in range(rounds):
+            for clients, group in runs.items():
+                for run in group:
+                    ours[run].append(measure_ours(url, schema, *run, seconds))
+                    print(f"    {run}: {ours[run][-1].rate:,.0f} turns/s", file=sys.stderr)
+                bench[clients].append(measure_pgbench(url, params, clients, seconds))
+                print(f"    pgbench -c {clients}: {bench[clients][-1].rate:,.0f} tps",
+                      file=sys.stderr)
+            print(f"  round {r + 1}/{rounds} done (load average {os.getloadavg()[0]:.2f})",
+                  file=sys.stderr)
+    print(f"{'turns (transactions) per second':30} {'median':>8} {'best':>8} {'ours/pg':>7}   "
+          "CPU ms a turn: ours + PostgreSQL's   WAL flushes a turn")
+    for clients, group in runs.items():
+        print(_row(f"pgbench -N -c {clients} -j {clients}", bench[clients], None))
+        for variant, n, t in group:
+            label = f"{variant}, {n} process" + ("es" if n > 1 else "") + \
+                (f" x {t} threads" if t > 1 else "")
+            print(_row(label, ours[(variant, n, t)], bench[clients]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--routes", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--conversations", type=int, default=100_000)
     parser.add_argument("--postgres", metavar="URL",
-                        help="also measure the runtime on this PostgreSQL database (its intake "
-                             "tables are dropped first), e.g. "
+                        help="also measure the runtime on this PostgreSQL database, e.g. "
                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--instances", metavar="N,N,...",
+                        help="with --postgres: only the scaling measurement, for these "
+                             "numbers of processes (e.g. 1,2,4), next to pgbench -N")
+    parser.add_argument("--seconds", type=float, default=10.0,
+                        help="duration of each scaling measurement (ours and pgbench's)")
+    parser.add_argument("--variants", default="product",
+                        help="comma-separated: product, noping, pipeline, each optionally "
+                             "with +mark (see the module's docstring)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="also one process with this many threads (the GIL's share)")
     args = parser.parse_args()
+    if args.instances:
+        if not args.postgres:
+            parser.error("--instances needs --postgres URL")
+        scaling(args.postgres, [int(n) for n in args.instances.split(",")],
+                args.variants.split(","), args.threads, args.seconds, args.rounds)
+        return
     engine_round(20)
     engine = [engine_round(args.routes) for _ in range(args.rounds)]
     print(f"route: {len(ROUTE) + 1} turns, greeting to lead; {args.rounds} rounds")
@@ -116,8 +741,12 @@ def main() -> None:
         print(f"runtime, SQLite {mode:6}:  median {statistics.median(rates):7,.0f} turns/s"
               "  (target >= 3,000; one commit per turn)")
     if args.postgres:
-        rates = [runtime_round(args.routes // 2, "NORMAL", args.postgres)
-                 for _ in range(args.rounds)]
+        with _scratch_schema(args.postgres) as schema:
+            url = _with_schema(args.postgres, schema)
+            rates = []
+            for _ in range(args.rounds):
+                _fresh_tables(args.postgres, schema)
+                rates.append(runtime_round(args.routes // 2, "NORMAL", url))
         print(f"runtime, PostgreSQL:     median {statistics.median(rates):7,.0f} turns/s"
               "  (one process, one connection, one commit per turn)")
     if args.conversations:
@@ -128,4 +757,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with contextlib.suppress(KeyboardInterrupt):
+        main()
