@@ -39,9 +39,9 @@ A "+mark" suffix adds what crash-safe delivery does after each sent reply: a sec
 transaction marking the turn delivered (Runtime.claim_delivery). "+session": +mark inside the
 product's hold of the chat across processes (Store.try_chat_session ... release, what
 AsyncRuntime does around a turn and its delivery): the database work of one Telegram turn.
-"batch+ordered": batch+mark with the chat held from the turn to the mark by a session-level
-advisory lock on the turn's own connection, the lock and unlock riding along in the turn's and
-the mark's round trips (docs/scaling.md).
+"batch+ordered", "batchprep+ordered": +mark, with the chat held from the turn to the mark by a
+session-level advisory lock on the turn's own connection, the lock and unlock riding along in
+the turn's and the mark's round trips (docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -400,7 +400,7 @@ class _OrderedBatchStore(_BatchStore):
         conn: Any = raw.driver_connection
         committed = False
         try:
-            tx = _BatchTx(ClientCursor(conn), chat_key, self._sql, self._now)
+            tx = _BatchTx(ClientCursor(conn), chat_key, self._sql, self._now, self._names)
             tx.queue(self._SESSION_LOCK, (chat_key,))
             tx.queue("BEGIN")
             self._held.locked = True
@@ -421,11 +421,17 @@ class _OrderedBatchStore(_BatchStore):
             return super().mark_delivered(chat_key, message_id, wait=wait)
         cursor = ClientCursor(raw.driver_connection)
         stmt = self._sql.mark_delivered
-        cursor.execute(cursor.mogrify(stmt.sql, stmt.params((self._now(), chat_key,
-                                                             message_id)))
-                       + "; " + cursor.mogrify(self._UNLOCK, (chat_key,)))
+        params = stmt.params((self._now(), chat_key, message_id))
+        query = stmt.sql if self._names is None else \
+            f"EXECUTE {self._names[id(stmt)]}({', '.join(['%s'] * len(params))})"
+        cursor.execute(cursor.mogrify(query, params) + "; "
+                       + cursor.mogrify(self._UNLOCK, (chat_key,)))
         self._held.locked = False
         return cursor.rowcount == 1
+
+
+class _OrderedPreparedBatchStore(_OrderedBatchStore, _PreparedBatchStore):
+    """Prototype: batchprep+ordered."""
 
 
 def _make_store(variant: str, url: str) -> Store:
@@ -439,9 +445,11 @@ def _make_store(variant: str, url: str) -> Store:
     if base == "batch":
         return _OrderedBatchStore(url) if variant.endswith("+ordered") else _BatchStore(url)
     if base == "batchprep":
+        if variant.endswith("+ordered"):
+            return _OrderedPreparedBatchStore(url)
         return _PreparedBatchStore(url)
     raise SystemExit(f"unknown variant {variant!r} (product, noping, pipeline, batch, "
-                     "batchprep; +mark; batch+ordered)")
+                     "batchprep; +mark, +session; batch+ordered, batchprep+ordered)")
 
 
 def _drive(runtime: Runtime, prefix: str, deadline: float | None, routes: int,

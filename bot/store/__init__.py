@@ -320,7 +320,9 @@ class Store:
         raw = self._sessions.raw_connection()
         try:
             cursor = raw.cursor()
-            cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 1))", (chat_key,))
+            assert self._sql.try_session_lock is not None and self._sql.session_unlock is not None
+            unlock = self._sql.session_unlock.sql
+            cursor.execute(self._sql.try_session_lock.sql, (chat_key,))
             row = cursor.fetchone()
             got = bool(row and row[0])
             raw.commit()
@@ -333,8 +335,7 @@ class Store:
 
         def release() -> None:
             try:
-                cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 1))",
-                               (chat_key,))
+                cursor.execute(unlock, (chat_key,))
                 raw.commit()
             finally:
                 raw.close()  # a broken connection is discarded, and its lock with it

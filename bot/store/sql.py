@@ -84,6 +84,10 @@ class Statements:
     undelivered_in: Statement  # (since, low, high, limit): chat keys in [low, high)
     lock: Statement | None    # PostgreSQL: (chat_key) wait for the chat's advisory lock
     try_lock: Statement | None  # PostgreSQL: (chat_key) -> whether the lock was free
+    # PostgreSQL: (chat_key) a chat held across a turn and its delivery (Store.try_chat_session),
+    # session-level, in a key space apart from the turn's (hash seed 1, not 0).
+    try_session_lock: Statement | None  # -> whether it was free
+    session_unlock: Statement | None
 
 
 def _declare(dialect: str) -> dict[str, tuple[ClauseElement | None, tuple[str, ...]]]:
@@ -100,6 +104,7 @@ def _declare(dialect: str) -> dict[str, tuple[ClauseElement | None, tuple[str, .
         t.delivered_at.is_(None), t.created_at >= arg("since"))
     order = (t.created_at, t.id)
     chat_lock = func.hashtextextended(arg("chat_key"), literal_column("0"))
+    session_lock = func.hashtextextended(arg("chat_key"), literal_column("1"))
     pg = dialect == "postgresql"
     return {
         # One round trip for the two reads every turn starts with.
@@ -146,6 +151,10 @@ def _declare(dialect: str) -> dict[str, tuple[ClauseElement | None, tuple[str, .
         "lock": (select(func.pg_advisory_xact_lock(chat_lock)) if pg else None, ("chat_key",)),
         "try_lock": (select(func.pg_try_advisory_xact_lock(chat_lock)) if pg else None,
                      ("chat_key",)),
+        "try_session_lock": (select(func.pg_try_advisory_lock(session_lock)) if pg else None,
+                             ("chat_key",)),
+        "session_unlock": (select(func.pg_advisory_unlock(session_lock)) if pg else None,
+                           ("chat_key",)),
     }
 
 
