@@ -31,7 +31,7 @@ Variants (prototypes of store changes, measured here and not in bot/; docs/scali
 - product: bot.store.Store as it is;
 - noping: the same without SQLAlchemy's pool_pre_ping (one round trip fewer a turn);
 - pipeline: psycopg pipeline mode on an autocommit connection, no pre-ping: BEGIN, the chat's
-  advisory lock and the read in one round trip, the writes and COMMIT in a second one.
+  advisory lock and the read in one round trip, the writes and COMMIT in a second one;
 - batch: two round trips and two driver calls a turn: each round trip one multi-statement
   query in the simple protocol, parameters bound client-side;
 - batchprep: batch, running statements prepared once per connection (PREPARE/EXECUTE).

@@ -3,6 +3,7 @@ really type, with the lead checked field by field."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -288,7 +289,7 @@ def test_vergeet_mij_erases_the_conversation(db_url: str, tmp_path: Path) -> Non
     again.close()
     import sqlite3
 
-    with sqlite3.connect(tmp_path / "intake.sqlite3") as db:
+    with contextlib.closing(sqlite3.connect(tmp_path / "intake.sqlite3")) as db:
         stored = db.execute("select data from conversations where chat_key='cli:erase-me'")
         assert "horeca" not in (stored.fetchone() or [""])[0]
         said = [r[0] or "" for r in db.execute("select incoming from turns")]

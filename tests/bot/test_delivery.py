@@ -4,6 +4,7 @@ failed) is sent when the message is redelivered or the service starts, once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -205,7 +206,7 @@ async def test_killed_between_commit_and_send_the_reply_goes_out_once_after_rest
             delivery = asyncio.create_task(botapi.deliver_webhook(update))
         await _until(lambda: bool(arrived))
         # The turn is committed (it is being sent): kill the process now.
-        with sqlite3.connect(db) as conn:
+        with contextlib.closing(sqlite3.connect(db)) as conn:
             assert conn.execute("select count(*) from turns").fetchone()[0] == 1
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=30)
