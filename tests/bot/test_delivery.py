@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from bot.runtime import AsyncRuntime, Incoming, Runtime
 from bot.store import Store
 from flows.conversation import Turn
 from tests.support.botapi import BotApiServer, botapi_fixture
+from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 botapi = botapi_fixture()
@@ -132,12 +132,6 @@ async def test_a_send_that_fails_again_stays_pending(runtime: AsyncRuntime) -> N
 # --- the real service, killed between commit and send --------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _serve(db: Path, botapi: BotApiServer, port: int, **env: str) -> subprocess.Popen[str]:
     full = {**os.environ, "INTAKE_HOST": "127.0.0.1", "INTAKE_PORT": str(port),
             "INTAKE_DATABASE_URL": f"sqlite:///{db}", "INTAKE_TELEGRAM_TOKEN": botapi.token,
@@ -189,7 +183,7 @@ async def test_killed_between_commit_and_send_the_reply_goes_out_once_after_rest
 ) -> None:
     chat = 5150
     db = tmp_path / "serve.sqlite3"
-    port = _free_port()
+    port = free_port()
     env = {}
     if mode == "webhook":
         env = {"INTAKE_TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook",

@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ import pytest
 
 from tests.conftest import POSTGRES_URL, require
 from tests.support.botapi import BotApiServer, botapi_fixture
+from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "instances-s3cret"
@@ -73,15 +73,9 @@ def database() -> Iterator[tuple[str, str]]:
             conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Instance:
     def __init__(self, url: str, botapi: BotApiServer) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.webhook = f"http://127.0.0.1:{self.port}/telegram/webhook"
         env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
         env.update(INTAKE_DATABASE_URL=url, INTAKE_HOST="127.0.0.1",

@@ -7,7 +7,6 @@ import asyncio
 import json
 import logging
 import random
-import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,22 +25,17 @@ from bot.metrics import MeteredRuntime, Metrics
 from bot.runtime import Incoming, Runtime
 from bot.store import Store
 from tests.support.botapi import BotApiServer, botapi_fixture
+from tests.support.net import free_port
 
 botapi = botapi_fixture()
 SECRET = "webhook-secret-for-tests"
 UNREACHABLE = "postgresql+psycopg://intake:pw-never-shown@127.0.0.1:1/intake"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @asynccontextmanager
 async def served(app: Starlette) -> AsyncIterator[str]:
     """The app on a real uvicorn server on loopback; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve())
@@ -205,7 +199,7 @@ async def test_a_body_within_the_limit_passes(botapi: BotApiServer, tmp_path: Pa
 async def webhook_app(
     botapi: BotApiServer, tmp_path: Path, **options: int,
 ) -> AsyncIterator[tuple[str, TelegramChannel, Store]]:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/telegram/webhook"
     store = Store(f"sqlite:///{tmp_path / 'wh.sqlite3'}")
     store.upgrade()

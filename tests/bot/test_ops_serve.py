@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,19 +14,14 @@ from pathlib import Path
 import httpx
 
 from tests.support.botapi import BotApiServer, botapi_fixture
+from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 botapi = botapi_fixture()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _serve(tmp_path: Path, **env: str) -> tuple[subprocess.Popen[str], int]:
-    port = _free_port()
+    port = free_port()
     full = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
     full.update({"INTAKE_HOST": "127.0.0.1", "INTAKE_PORT": str(port),
                  "INTAKE_DATABASE_URL": f"sqlite:///{tmp_path / 'ops.sqlite3'}", **env})

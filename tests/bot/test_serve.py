@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,15 +12,10 @@ from pathlib import Path
 import httpx
 
 from tests.support.botapi import BotApiServer, botapi_fixture
+from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 botapi = botapi_fixture()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def _wait_healthy(port: int, proc: subprocess.Popen[str]) -> dict[str, object]:
@@ -39,7 +33,7 @@ async def _wait_healthy(port: int, proc: subprocess.Popen[str]) -> dict[str, obj
 
 
 def _serve(tmp_path: Path, **env: str) -> tuple[subprocess.Popen[str], int]:
-    port = _free_port()
+    port = free_port()
     full = {**os.environ, "INTAKE_HOST": "127.0.0.1", "INTAKE_PORT": str(port),
             "INTAKE_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}", **env}
     if "INTAKE_TELEGRAM_TOKEN" not in env:
