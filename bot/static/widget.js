@@ -309,12 +309,14 @@
       tabindex: "-1",
       hidden: true,
     },
-    el("header", { className: "intake-header" },
+    el("div", { className: "intake-header" },
       el("div", { className: "intake-heading" }, title, brokerName), callback, close),
     el("div", { className: "intake-progress-row" }, progress, progressText),
     scroller, status, form);
 
-    const root = el("div", { className: "intake-root", lang: "nl" }, launcher, panel);
+    // A landmark of its own (named like the panel), so the widget is not loose page content.
+    const root = el("aside", { className: "intake-root", lang: "nl", "aria-label": labels.title },
+      launcher, panel);
     const sheet = el("link", { rel: "stylesheet", href: new URL("widget.css", ROOT).href });
     shadow.append(sheet, root);
 
@@ -392,6 +394,9 @@
       }
       setProgress(turn.progress);
       if (turn.done) {
+        // Finished: nothing left to continue after a reload, so the browser forgets the token
+        // (this page keeps it in memory, e.g. for "vergeet mij").
+        storage.clear();
         offerRestart();
       }
       scrollToShow(first);
@@ -493,7 +498,8 @@
 
     function failed(action) {
       retryAction = action;
-      showStatus(labels.error_failed, true);
+      showStatus(labels.error_failed, Boolean(action));
+      scrollToShow(null);
     }
 
     function setBusy(busy) {
@@ -582,6 +588,13 @@
           state.token = null;
           state.started = false;
           await ensureSession();
+          return;
+        }
+        if (error instanceof HttpError) {
+          // Refused as it is (too long, malformed): sending it again would not help.
+          state.pending = null;
+          pending.bubble.classList.replace("intake-msg-pending", "intake-msg-failed");
+          failed(null);
           return;
         }
         failed(deliver);
