@@ -431,6 +431,22 @@
       return String(entry.label || entry.choice || "");
     }
 
+    /** Mark the pressed button among the choices shown since the prospect's last message. */
+    function markChosen(id) {
+      const messages = Array.from(log.children);
+      for (let i = messages.length - 1; i >= 0; i -= 1) {
+        if (messages[i].classList.contains("intake-msg-me")) {
+          return;
+        }
+        for (const button of messages[i].querySelectorAll(".intake-choice")) {
+          if (button.getAttribute("data-choice") === id) {
+            button.classList.add("intake-chosen");
+            return;
+          }
+        }
+      }
+    }
+
     /** A page reload: the transcript from the server, with only the current turn's choices live. */
     function renderTranscript(data) {
       log.replaceChildren();
@@ -443,6 +459,9 @@
         // button's label) and the turn that answered it.
         const who = String(entry.role || entry.from || entry.author || entry.sender || "");
         if (entry.turn && Array.isArray(entry.turn.replies)) {
+          if (typeof entry.choice === "string") {
+            markChosen(entry.choice);
+          }
           if (typeof entry.said === "string" && entry.said) {
             addMine(entry.said);
           }
