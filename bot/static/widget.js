@@ -261,9 +261,10 @@
       "aria-valuemin": "0",
       "aria-valuemax": "1",
       "aria-valuenow": "0",
-      hidden: true,
     }, progressFill);
     const progressText = el("p", { className: "intake-progress-text", "aria-hidden": "true" });
+    const progressRow = el("div", { className: "intake-progress-row", hidden: true },
+      progress, progressText);
 
     const log = el("div", {
       className: "intake-log",
@@ -311,7 +312,7 @@
     },
     el("div", { className: "intake-header" },
       el("div", { className: "intake-heading" }, title, brokerName), callback, close),
-    el("div", { className: "intake-progress-row" }, progress, progressText),
+    progressRow,
     scroller, status, form);
 
     // A landmark of its own (named like the panel), so the widget is not loose page content.
@@ -372,12 +373,12 @@
       const total = Number(p && p.total) || 0;
       const current = Math.min(Number(p && p.current) || 0, total);
       if (!total) {
-        progress.hidden = true;
+        progressRow.hidden = true;
         progressText.textContent = "";
         return;
       }
       const text = format(labels.progress, { current, total });
-      progress.hidden = false;
+      progressRow.hidden = false;
       progress.setAttribute("aria-valuemax", String(total));
       progress.setAttribute("aria-valuenow", String(current));
       progress.setAttribute("aria-valuetext", text);
