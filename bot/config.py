@@ -7,6 +7,7 @@ so `.env.example` can list every setting without switching anything on.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -17,7 +18,8 @@ import phonenumbers
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["BrokerProfile", "ContextFields", "OfficeHours", "Settings", "parse_office_hours"]
+__all__ = ["BrokerProfile", "ContextFields", "OfficeHours", "Settings", "parse_office_hours",
+           "parse_origins"]
 
 MIB = 1024 * 1024
 
@@ -90,6 +92,34 @@ def parse_office_hours(text: str) -> OfficeHours:
     return OfficeHours(tuple(spans), ", ".join(shown))
 
 
+def parse_origins(text: str) -> list[str]:
+    """`https://www.broker.nl, http://localhost:8080` -> normalised origins (scheme, host, port;
+    lower case, default ports dropped). Raises ValueError naming what is not an origin."""
+    origins = []
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        parts = urlsplit(item)
+        if (parts.scheme not in ("http", "https") or not parts.hostname
+                or parts.path not in ("", "/") or parts.query or parts.fragment
+                or parts.username is not None):
+            raise ValueError(f"{item!r} is not an origin like https://www.example.nl")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError(f"{item!r} has a bad port") from None
+        default = 443 if parts.scheme == "https" else 80
+        host = parts.hostname
+        if ":" in host:
+            host = f"[{host}]"
+        origin = f"{parts.scheme}://{host}"
+        if port is not None and port != default:
+            origin += f":{port}"
+        origins.append(origin)
+    return list(dict.fromkeys(origins))
+
+
 class ContextFields(TypedDict):
     """The fields of `flows.conversation.Context` that carry the broker profile."""
 
@@ -151,6 +181,18 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=MIB, ge=1024, le=64 * MIB)
     metrics_token: SecretStr | None = None
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto uvicorn believes (comma-separated
+    # addresses or networks, or "*"): behind them the client address is the prospect's own,
+    # which the per-address rate limit counts.
+    forwarded_allow_ips: str = "127.0.0.1"
+
+    # --- web chat (widget API) ---------------------------------------------------------------
+    # Websites allowed to call the API from a browser: "https://www.broker.nl,https://broker.nl".
+    widget_origins: str = ""
+    # Requests per minute (a token bucket holding one minute's worth): one chat session, and
+    # one client address (loopback exempt). 0 switches the limit off.
+    rate_limit_per_session: int = Field(default=60, ge=0, le=1_000_000)
+    rate_limit_per_address: int = Field(default=600, ge=0, le=1_000_000)
 
     # --- Telegram --------------------------------------------------------------------------
     telegram_token: SecretStr | None = None
@@ -158,7 +200,6 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = None
     telegram_secret: SecretStr | None = None
     broker_chat_id: str | None = None
-    widget_origins: str = ""
 
     # --- logs and retention ----------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
@@ -215,6 +256,25 @@ class Settings(BaseSettings):
             return ""
         return parse_office_hours(value).text
 
+    @field_validator("widget_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        return ",".join(parse_origins(value))
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        items = [p.strip() for p in value.split(",") if p.strip()]
+        for item in items:
+            if item == "*":
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError("must be IP addresses or networks (or *), comma-separated") \
+                    from None
+        return ",".join(items)
+
     @field_validator("brand_color")
     @classmethod
     def _color(cls, value: str) -> str:
@@ -228,6 +288,10 @@ class Settings(BaseSettings):
                 "a secret anyone could post updates to the webhook"
             )
         return self
+
+    @property
+    def widget_origin_list(self) -> tuple[str, ...]:
+        return tuple(o for o in self.widget_origins.split(",") if o)
 
     @property
     def profile(self) -> BrokerProfile:

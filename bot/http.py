@@ -1,5 +1,10 @@
-"""The service's web server (Starlette): health, readiness, metrics and the Telegram webhook.
+"""The service's web server (Starlette): the web chat API, the widget's files and demo page,
+health, readiness, metrics and the Telegram webhook.
 
+- `/api/v1/...` and `/openapi.json`: bot/api.py (the web chat, the widget's configuration, the
+  quotes API); protected by bot/guard.py (CORS, rate limits). docs/web.md.
+- `/`: the demo page (bot/static/demo.html, a broker's website with the widget on it);
+  `/widget.js`, `/widget.css` and the other files of bot/static/, with ETag and a short max-age.
 - `GET /healthz`: the process is alive and serving; touches no database.
 - `GET /readyz`: 200 when the database is reachable and its schema at head (`Store.check()`),
   503 with the reason otherwise; a load balancer sends traffic only when it is 200.
@@ -7,9 +12,10 @@
   needs `Authorization: Bearer <token>`.
 - `POST <path of INTAKE_TELEGRAM_WEBHOOK_URL>`: Telegram's updates, in webhook mode.
 
-Every request body is limited (INTAKE_MAX_BODY_BYTES, 1 MiB by default): a larger declared
-Content-Length gets 413 before anything is read, and a body that grows past the limit while it
-streams in (chunked, or a lying Content-Length) gets 413 as soon as it does.
+Every response carries the security headers (bot/guard.py). Every request body is limited
+(INTAKE_MAX_BODY_BYTES, 1 MiB by default): a larger declared Content-Length gets 413 before
+anything is read, and a body that grows past the limit while it streams in (chunked, or a lying
+Content-Length) gets 413 as soon as it does.
 """
 
 from __future__ import annotations
@@ -18,28 +24,39 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+import os
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp as StarletteASGIApp
+
+from bot.api import api_routes, http_error
+from bot.guard import Cors, RateLimit, SecurityHeaders
 
 if TYPE_CHECKING:
     from bot.channels.telegram import TelegramChannel
+    from bot.channels.web import WebChannel
     from bot.metrics import Metrics
     from bot.store import Store
 
-__all__ = ["MIB", "BodyLimit", "build_app", "check_store"]
+__all__ = ["MIB", "STATIC", "BodyLimit", "WebOptions", "build_app", "check_store"]
 
 log = logging.getLogger("intake.http")
 
 MIB = 1024 * 1024
 READY_TIMEOUT = 5.0
+STATIC = Path(__file__).resolve().parent / "static"
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -131,6 +148,52 @@ def _not_an_update(data: Any) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class WebOptions:
+    """The web chat's protection (bot/guard.py) and where its files are."""
+
+    widget_origins: Sequence[str] = ()  # besides our own origin
+    rate_limit_per_session: int = 60  # requests a minute; 0: off
+    rate_limit_per_address: int = 600
+    exempt_loopback: bool = True  # the per-address limit spares 127.0.0.0/8 and ::1
+    static_dir: Path = STATIC
+
+
+# The widget's files change with a release: browsers keep them for a few minutes, then ask
+# again with If-None-Match (the ETag); the demo page is revalidated every time.
+_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+          ".html": "text/html; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png",
+          ".ico": "image/x-icon", ".json": "application/json", ".txt": "text/plain; charset=utf-8"}
+STATIC_CACHE = "public, max-age=300"
+PAGE_CACHE = "no-cache"
+
+
+class _Static(StaticFiles):
+    """bot/static/: explicit content types, ETag and Last-Modified (304), a short max-age."""
+
+    async def check_config(self) -> None:
+        # No folder (a checkout without the widget yet): 404 for every file, not a 500.
+        if os.path.isdir(str(self.directory)):
+            await super().check_config()
+
+    def file_response(self, full_path: str | os.PathLike[str], stat_result: os.stat_result,
+                      scope: MutableMapping[str, Any], status_code: int = 200) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        kind = _TYPES.get(Path(full_path).suffix.lower())
+        if kind is not None and status_code == 200 and response.status_code == 200:
+            response.headers["content-type"] = kind
+        html = str(full_path).endswith(".html")
+        response.headers["cache-control"] = PAGE_CACHE if html else STATIC_CACHE
+        return response
+
+
+class _App(Starlette):
+    """Starlette with the security headers outside everything, its own error pages included."""
+
+    def build_middleware_stack(self) -> StarletteASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
+
+
 def build_app(
     telegram: TelegramChannel | None = None,
     *,
@@ -138,10 +201,14 @@ def build_app(
     metrics: Metrics | None = None,
     max_body_bytes: int = MIB,
     metrics_token: str | None = None,
+    web: WebChannel | None = None,
+    options: WebOptions | None = None,
 ) -> Starlette:
     """The web app. Without a store /readyz says so (503); without metrics there is no
-    /metrics; without a webhook-mode Telegram channel there is no webhook route."""
-
+    /metrics; without a webhook-mode Telegram channel there is no webhook route; without a web
+    channel no chat routes (the quotes API, /openapi.json and the static files are always
+    there)."""
+    options = options or WebOptions()
     async def health(_request: Request) -> Response:
         """Alive: the event loop answers. No database access."""
         return JSONResponse({"status": "ok", "telegram": telegram is not None})
@@ -217,5 +284,31 @@ def build_app(
         path = urlparse(telegram.webhook_url).path or "/telegram/webhook"
         routes.append(Route(path, webhook, methods=["POST"]))
 
-    return Starlette(routes=routes,
-                     middleware=[Middleware(BodyLimit, max_bytes=max_body_bytes)])
+    static_dir = options.static_dir
+
+    async def demo(_request: Request) -> Response:
+        """The demo page: a plain broker website with the widget on it."""
+        page = static_dir / "demo.html"
+        if not page.is_file():
+            return PlainTextResponse("Not Found", 404)
+        return FileResponse(page, media_type=_TYPES[".html"],
+                            headers={"Cache-Control": PAGE_CACHE})
+
+    all_routes: list[BaseRoute] = [
+        *routes, *api_routes(web),
+        Route("/", demo, methods=["GET"]),
+        # A route, not a Mount: a wrong method on an API path stays that route's 405.
+        Route("/{path:path}", _Static(directory=static_dir, check_dir=False),
+              methods=["GET", "HEAD"]),
+    ]
+    return _App(
+        routes=all_routes,
+        middleware=[
+            Middleware(BodyLimit, max_bytes=max_body_bytes),
+            Middleware(Cors, origins=options.widget_origins),
+            Middleware(RateLimit, per_session=options.rate_limit_per_session,
+                       per_address=options.rate_limit_per_address,
+                       exempt_loopback=options.exempt_loopback),
+        ],
+        exception_handlers={HTTPException: http_error},
+    )

@@ -1,4 +1,5 @@
-"""`intake serve`: one process, one event loop: the web server and, with a token, Telegram."""
+"""`intake serve`: one process, one event loop: the web server (web chat API, widget, demo page,
+health, metrics) and, with a token, Telegram."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from bot import logs
 from bot.config import Settings
-from bot.http import build_app
+from bot.http import WebOptions, build_app
 from bot.metrics import MeteredRuntime, Metrics
 from bot.runtime import Runtime
 from bot.store import Store
@@ -83,16 +84,24 @@ async def serve(settings: Settings) -> None:
         )
     else:
         log.info("Telegram is off: INTAKE_TELEGRAM_TOKEN is not set")
+    from bot.channels.web import WebChannel
+
+    web = WebChannel(runtime, settings.profile)
     app = build_app(
         telegram, store=store, metrics=metrics, max_body_bytes=settings.max_body_bytes,
         metrics_token=settings.metrics_token.get_secret_value()
         if settings.metrics_token else None,
+        web=web,
+        options=WebOptions(widget_origins=settings.widget_origin_list,
+                           rate_limit_per_session=settings.rate_limit_per_session,
+                           rate_limit_per_address=settings.rate_limit_per_address),
     )
     # log_config=None: uvicorn's records go through our root handler (format, redaction);
-    # no access log (paths of a future web chat carry session tokens).
+    # no access log: the web chat's paths carry session tokens.
     server = uvicorn.Server(uvicorn.Config(
         app, host=settings.host, port=settings.port, log_level="warning", log_config=None,
-        access_log=False, lifespan="off",
+        access_log=False, lifespan="off", proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips or "127.0.0.1",
     ))
     if telegram is not None:
         from telegram.error import InvalidToken, TelegramError

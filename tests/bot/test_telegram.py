@@ -275,7 +275,7 @@ async def webhook(botapi: BotApiServer, tmp_path: Path) -> AsyncIterator[tuple[H
 
     import uvicorn
 
-    from bot.channels.web import build_app
+    from bot.http import build_app
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
