@@ -12,8 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from pydantic.json_schema import SkipJsonSchema, models_json_schema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -123,8 +130,13 @@ class MessageIn(BaseModel):
         min_length=1, max_length=100, pattern=CLIENT_ID_PATTERN,
         description="The client's id for this message (e.g. a UUID). Sending the same id "
                     "again returns the same turn and changes nothing: retry with it.")]
-    text: Annotated[str, Field(max_length=MAX_TEXT)] | SkipJsonSchema[None] = None
-    choice: Annotated[str, Field(min_length=1, max_length=200)] | SkipJsonSchema[None] = None
+    # Absent or a string (null is read as absent, but not advertised).
+    text: Annotated[str | None, Field(max_length=MAX_TEXT), WithJsonSchema(
+        {"type": "string", "maxLength": MAX_TEXT,
+         "description": "What the prospect typed."})] = None
+    choice: Annotated[str | None, Field(min_length=1, max_length=200), WithJsonSchema(
+        {"type": "string", "minLength": 1, "maxLength": 200,
+         "description": "The id of the button pressed (a ChoiceOut id of the last turn)."})] = None
 
     @model_validator(mode="after")
     def _one(self) -> MessageIn:
@@ -197,7 +209,15 @@ def api_routes(web: WebChannel | None) -> list[BaseRoute]:
             asked = QuoteRequest.model_validate_json(await request.body())
         except ValidationError as error:
             return _invalid(error)
-        return JSONResponse(localise_quote(quote(asked)).model_dump(mode="json"))
+        try:
+            result = quote(asked)
+        except ArithmeticError:
+            # Amounts a schema allows but Decimal cannot price (a turnover of 5e-324 euro):
+            # the pricing core should refuse them itself (reported); until then a 422, not a 500.
+            return JSONResponse({"error": "invalid", "detail": [
+                {"loc": [], "msg": "the amounts are too small to price", "type": "value_error"},
+            ]}, 422)
+        return JSONResponse(localise_quote(result).model_dump(mode="json"))
 
     document = openapi(chat=web is not None)
 
@@ -277,6 +297,20 @@ def _json_body(ref: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": ref}}}
 
 
+def _numbers_only(field: dict[str, Any]) -> None:
+    """Amounts and percentages go in as JSON numbers: pydantic also reads a Decimal from a
+    string, but the contract (and the lead) carries numbers, so the document says so."""
+    branches = field.get("anyOf")
+    if not branches or not any(b.get("type") == "number" for b in branches):
+        return
+    kept = [b for b in branches if b != {"type": "string"}]
+    if len(kept) == 1:
+        del field["anyOf"]
+        field.update(kept[0])
+    else:
+        field["anyOf"] = kept
+
+
 def openapi(*, chat: bool = True) -> dict[str, Any]:
     """OpenAPI 3.1 for every /api/v1 route, schemas from the pydantic models."""
     models: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
@@ -293,7 +327,14 @@ def openapi(*, chat: bool = True) -> dict[str, Any]:
     # at least one product is asked for.
     request = schemas["QuoteRequest"]
     request["properties"]["sector"]["enum"] = list(SECTORS)
-    request["anyOf"] = [{"required": ["credit"]}, {"required": ["bi"]}]
+    request["anyOf"] = [{"required": [part], "properties": {part: {"type": "object"}}}
+                        for part in ("credit", "bi")]
+    schemas["BiRequest"]["anyOf"] = [
+        {"required": [basis], "properties": {basis: {"type": "number"}}}
+        for basis in ("variable_costs_eur", "gross_profit_eur")]
+    for name in ("QuoteRequest", "CreditRequest", "BiRequest"):
+        for field in schemas[name]["properties"].values():
+            _numbers_only(field)
 
     def ref(model: type[BaseModel], mode: str) -> dict[str, Any]:
         return dict(refs[(model, mode)])  # type: ignore[index]
