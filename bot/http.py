@@ -297,11 +297,8 @@ def build_app(
     all_routes: list[BaseRoute] = [
         *routes, *api_routes(web),
         Route("/", demo, methods=["GET"]),
-        # A route, not a Mount: a wrong method on an API path stays that route's 405.
-        Route("/{path:path}", _Static(directory=static_dir, check_dir=False),
-              methods=["GET", "HEAD"]),
     ]
-    return _App(
+    app = _App(
         routes=all_routes,
         middleware=[
             Middleware(BodyLimit, max_bytes=max_body_bytes),
@@ -312,3 +309,7 @@ def build_app(
         ],
         exception_handlers={HTTPException: http_error},
     )
+    # The files are what no route matches (not a Mount or a catch-all route, which would take
+    # GET /api/v1/quotes away from that route's 405).
+    app.router.default = _Static(directory=static_dir, check_dir=False)
+    return app
