@@ -27,21 +27,16 @@ The machine is shared: the best of the rounds is the one least disturbed by othe
 Targets (issue 8): >= 2,000 turns/s from 4 processes and >= 0.6 of pgbench's rate.
 Our tables live in a scratch schema and pgbench's in a scratch database, both dropped after.
 
-Variants (prototypes of store changes, measured here and not in bot/; docs/scaling.md):
-- product: bot.store.Store as it is;
-- noping: the same without SQLAlchemy's pool_pre_ping (one round trip fewer a turn);
-- pipeline: psycopg pipeline mode on an autocommit connection, no pre-ping: BEGIN, the chat's
-  advisory lock and the read in one round trip, the writes and COMMIT in a second one;
-- batch: two round trips and two driver calls a turn: each round trip one multi-statement
-  query in the simple protocol, parameters bound client-side;
-- batchprep: batch, running statements prepared once per connection (PREPARE/EXECUTE).
-A "+mark" suffix adds what crash-safe delivery does after each sent reply: a second, separate
-transaction marking the turn delivered (Runtime.claim_delivery). "+session": +mark inside the
-product's hold of the chat across processes (Store.try_chat_session ... release, what
-AsyncRuntime does around a turn and its delivery): the database work of one Telegram turn.
-"batch+ordered", "batchprep+ordered": +mark, with the chat held from the turn to the mark by a
-session-level advisory lock on the turn's own connection, the lock and unlock riding along in
-the turn's and the mark's round trips (docs/scaling.md).
+Variants:
+- product: Runtime.handle alone, as the CLI and a SQLite service run a turn: three round trips
+  (BEGIN and the chat's lock; the read; the writes and COMMIT), statements prepared;
+- product+mark: and, after each turn, what crash-safe delivery does once a reply is sent: the
+  turn marked delivered in a transaction of its own (Runtime.claim_delivery);
+- product+session: what `intake serve` on PostgreSQL does for a Telegram or web turn: the chat
+  held across processes (Store.try_chat_session), the turn on the held connection, then the
+  mark and the release in one round trip (Store.finish): four round trips.
+The prototypes that led to this store (noping, pipeline, batch, batchprep, +ordered) are in
+this file's history (git log bench/turns.py) and their measurements in docs/scaling.md.
 """
 
 from __future__ import annotations
@@ -69,7 +64,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.runtime import Incoming, Runtime
-from bot.store import Store, Tx
+from bot.store import ChatSession, Store
 from flows.conversation import Context, Conversation
 from flows.engine import step
 
@@ -197,259 +192,10 @@ def _fresh_tables(url: str, schema: str) -> None:
         store.dispose()
 
 
-class _NoPingStore(Store):
-    """Prototype: the product's store without SQLAlchemy's pessimistic ping on checkout."""
-
-    def __init__(self, url: str) -> None:
-        from sqlalchemy import create_engine
-
-        super().__init__(url)
-        self.engine.dispose()
-        self.engine = create_engine(url, pool_pre_ping=False)
-
-
-class _PipelineStore(Store):
-    """Prototype: two round trips a turn with psycopg's pipeline mode, still one durable
-    transaction per turn.
-
-    The connection is in autocommit mode and the transaction is spelled out, so BEGIN is
-    queued rather than sent on its own: BEGIN, the chat's advisory lock and the read go out
-    together and the first fetch waits for all three (round trip 1); the UPDATE/INSERTs and
-    COMMIT are queued and sent when the pipeline ends, which waits for COMMIT's answer, i.e.
-    for the WAL flush (round trip 2). The lock and the read stay separate statements: in READ
-    COMMITTED a statement's snapshot is taken before it runs, so a single "lock and read"
-    statement could read the conversation as it was before the lock was granted.
-    """
-
-    def __init__(self, url: str) -> None:
-        from sqlalchemy import create_engine, event
-
-        super().__init__(url)
-        self.engine.dispose()
-        self.engine = create_engine(url, pool_pre_ping=False)
-
-        @event.listens_for(self.engine, "connect")
-        def _autocommit(dbapi_conn: Any, _record: Any) -> None:
-            dbapi_conn.autocommit = True
-
-    @contextmanager
-    def transaction(self, chat_key: str, *, wait: bool = True) -> Iterator[Tx]:
-        from psycopg.pq import TransactionStatus
-
-        raw = self.engine.raw_connection()
-        conn: Any = raw.driver_connection
-        committed = False
-        try:
-            cursor = conn.cursor()
-            with conn.pipeline():
-                cursor.execute("BEGIN")
-                cursor.execute(self._lock.sql, (chat_key,))
-                yield Tx(cursor, chat_key, self._sql, self._now)
-                cursor.execute("COMMIT")
-            committed = True
-        finally:
-            if not committed and not conn.closed and \
-                    conn.info.transaction_status != TransactionStatus.IDLE:
-                conn.execute("ROLLBACK")
-            raw.close()
-
-
-class _BatchTx(Tx):
-    """A unit of work that queues what only writes and sends it with the next read or
-    COMMIT, as one multi-statement query (parameters bound client-side). With `names`, a
-    statement is run as `EXECUTE <its name>(<arguments>)` of a statement the connection
-    prepared when it was opened."""
-
-    __slots__ = ("_names", "_pending", "_reads")
-
-    def __init__(self, cursor: Any, chat_key: str, sql: Any, now: Callable[[], Any],
-                 names: dict[int, str] | None = None) -> None:
-        super().__init__(cursor, chat_key, sql, now)
-        self._pending: list[str] = []
-        self._reads = (sql.begin_turn, sql.load, sql.next_value, sql.transcript)
-        self._names = names
-
-    def queue(self, query: str, params: tuple[Any, ...] = ()) -> None:
-        self._pending.append(self._cursor.mogrify(query, params) if params else query)
-
-    def queue_statement(self, stmt: Any, args: tuple[Any, ...]) -> None:
-        params = stmt.params(args)
-        if self._names is None:
-            self.queue(stmt.sql, params)
-        else:
-            self.queue(f"EXECUTE {self._names[id(stmt)]}({', '.join(['%s'] * len(params))})",
-                       params)
-
-    def flush(self) -> Any:
-        """Send what is queued as one query; the cursor ends on the last statement's rows."""
-        self._cursor.execute("; ".join(self._pending))
-        self._pending.clear()
-        while self._cursor.nextset():
-            pass
-        return self._cursor
-
-    def _execute(self, stmt: Any, args: tuple[Any, ...]) -> Any:
-        self.queue_statement(stmt, args)
-        return self.flush() if any(stmt is read for read in self._reads) else self._cursor
-
-
-class _BatchStore(_PipelineStore):
-    """Prototype: two round trips and two driver calls a turn, still one durable transaction.
-
-    psycopg's per-statement machinery costs ~30-40 us of CPU (pipeline mode included), so
-    this sends each round trip as one multi-statement query in the simple protocol, with the
-    parameters bound client-side (libpq's quoting): "BEGIN; SELECT pg_advisory_xact_lock(...);
-    SELECT <turn, conversation>" and, at the end, "UPDATE ...; INSERT ...; COMMIT". The lock
-    and the read stay separate statements (see _PipelineStore). No prepared statements:
-    PostgreSQL parses and plans each statement every time.
-    """
-
-    _names: dict[int, str] | None = None
-
-    @contextmanager
-    def transaction(self, chat_key: str, *, wait: bool = True) -> Iterator[Tx]:
-        from psycopg import ClientCursor
-        from psycopg.pq import TransactionStatus
-
-        raw = self.engine.raw_connection()
-        conn: Any = raw.driver_connection
-        committed = False
-        try:
-            tx = _BatchTx(ClientCursor(conn), chat_key, self._sql, self._now, self._names)
-            tx.queue("BEGIN")
-            tx.queue_statement(self._lock, (chat_key,))
-            yield tx
-            tx.queue("COMMIT")
-            tx.flush()
-            committed = True
-        finally:
-            if not committed and not conn.closed and \
-                    conn.info.transaction_status != TransactionStatus.IDLE:
-                conn.execute("ROLLBACK")
-            raw.close()
-
-
-class _PreparedBatchStore(_BatchStore):
-    """Prototype: batch, with the statements prepared once per connection (SQL PREPARE when
-    the pool opens it) and run as EXECUTE: the client still makes one call per round trip,
-    and PostgreSQL no longer parses and plans every statement of every turn."""
-
-    def __init__(self, url: str) -> None:
-        from dataclasses import fields
-
-        from sqlalchemy import event
-
-        super().__init__(url)
-        statements = {f"intake_{f.name}": getattr(self._sql, f.name)
-                      for f in fields(self._sql) if getattr(self._sql, f.name) is not None}
-        self._names = {id(stmt): name for name, stmt in statements.items()}
-        prepares = []
-        for name, stmt in statements.items():
-            parts = stmt.sql.split("%s")
-            sql = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], 1))
-            prepares.append(f"PREPARE {name} AS {sql}")
-
-        @event.listens_for(self.engine, "connect")
-        def _prepare(dbapi_conn: Any, _record: Any) -> None:
-            dbapi_conn.execute("; ".join(prepares))
-
-
-class _OrderedBatchStore(_BatchStore):
-    """Prototype: a chat's turn, the sending of its reply and the delivered mark under one
-    database lock, so that across processes a chat's replies leave in commit order and a
-    redelivered update is answered once (tests/bot/test_instances.py).
-
-    `chat_session(chat_key)` takes a session-level advisory lock on a pooled connection and
-    keeps that connection for the turn and the mark; the lock rides along in the turn's
-    first round trip ("SELECT pg_advisory_lock(..); BEGIN; SELECT <read>") and the unlock in
-    the mark's ("UPDATE turns SET delivered_at ..; SELECT pg_advisory_unlock(..)"): three
-    round trips for turn and mark, as batch+mark. Should the process die, PostgreSQL ends
-    the session and with it the lock.
-    """
-
-    _UNLOCK = "SELECT pg_advisory_unlock(hashtextextended(%s, 0))"
-    _SESSION_LOCK = "SELECT pg_advisory_lock(hashtextextended(%s, 0))"
-
-    def __init__(self, url: str) -> None:
-        super().__init__(url)
-        self._held = threading.local()
-
-    @contextmanager
-    def chat_session(self, chat_key: str) -> Iterator[None]:
-        raw = self.engine.raw_connection()
-        self._held.raw, self._held.locked = raw, False
-        try:
-            yield
-        finally:
-            conn: Any = raw.driver_connection
-            self._held.raw = None
-            if self._held.locked and not conn.closed:  # the mark never came: unlock here
-                conn.execute(self._UNLOCK, (chat_key,))
-            raw.close()
-
-    @contextmanager
-    def transaction(self, chat_key: str, *, wait: bool = True) -> Iterator[Tx]:
-        from psycopg import ClientCursor
-        from psycopg.pq import TransactionStatus
-
-        raw = getattr(self._held, "raw", None)
-        if raw is None:  # not in a chat session: as batch
-            with super().transaction(chat_key, wait=wait) as tx:
-                yield tx
-            return
-        conn: Any = raw.driver_connection
-        committed = False
-        try:
-            tx = _BatchTx(ClientCursor(conn), chat_key, self._sql, self._now, self._names)
-            tx.queue(self._SESSION_LOCK, (chat_key,))
-            tx.queue("BEGIN")
-            self._held.locked = True
-            yield tx
-            tx.queue("COMMIT")
-            tx.flush()
-            committed = True
-        finally:
-            if not committed and not conn.closed and \
-                    conn.info.transaction_status != TransactionStatus.IDLE:
-                conn.execute("ROLLBACK")
-
-    def mark_delivered(self, chat_key: str, message_id: str, *, wait: bool = True) -> bool:
-        from psycopg import ClientCursor
-
-        raw = getattr(self._held, "raw", None)
-        if raw is None:
-            return super().mark_delivered(chat_key, message_id, wait=wait)
-        cursor = ClientCursor(raw.driver_connection)
-        stmt = self._sql.mark_delivered
-        params = stmt.params((self._now(), chat_key, message_id))
-        query = stmt.sql if self._names is None else \
-            f"EXECUTE {self._names[id(stmt)]}({', '.join(['%s'] * len(params))})"
-        cursor.execute(cursor.mogrify(query, params) + "; "
-                       + cursor.mogrify(self._UNLOCK, (chat_key,)))
-        self._held.locked = False
-        return cursor.rowcount == 1
-
-
-class _OrderedPreparedBatchStore(_OrderedBatchStore, _PreparedBatchStore):
-    """Prototype: batchprep+ordered."""
-
-
 def _make_store(variant: str, url: str) -> Store:
-    base = variant.split("+")[0]
-    if base == "product":
+    if variant.split("+")[0] == "product":
         return Store(url)
-    if base == "noping":
-        return _NoPingStore(url)
-    if base == "pipeline":
-        return _PipelineStore(url)
-    if base == "batch":
-        return _OrderedBatchStore(url) if variant.endswith("+ordered") else _BatchStore(url)
-    if base == "batchprep":
-        if variant.endswith("+ordered"):
-            return _OrderedPreparedBatchStore(url)
-        return _PreparedBatchStore(url)
-    raise SystemExit(f"unknown variant {variant!r} (product, noping, pipeline, batch, "
-                     "batchprep; +mark, +session; batch+ordered, batchprep+ordered)")
+    raise SystemExit(f"unknown variant {variant!r} (product, product+mark, product+session)")
 
 
 def _drive(runtime: Runtime, prefix: str, deadline: float | None, routes: int,
@@ -466,9 +212,14 @@ def _drive(runtime: Runtime, prefix: str, deadline: float | None, routes: int,
         for i, line in enumerate(["/start", *ROUTE]):
             if deadline is not None and time.perf_counter() >= deadline:
                 return turns
-            with hold(chat):
+            with hold(chat) as session:
                 runtime.handle(Incoming(chat, str(i), text=line))
-                if mark is not None:
+                if mark is None:
+                    pass
+                elif isinstance(session, ChatSession) and session.held:
+                    # What AsyncRuntime does after a send: the mark and the release at once.
+                    runtime.store.finish(session, str(i))
+                else:
                     mark(chat, str(i))
             turns += 1
     return turns
@@ -476,19 +227,18 @@ def _drive(runtime: Runtime, prefix: str, deadline: float | None, routes: int,
 
 def _holder(store: Store, variant: str) -> Callable[[str], contextlib.AbstractContextManager[Any]]:
     """What holds a chat across processes around its turn and mark, for this variant."""
-    if isinstance(store, _OrderedBatchStore):
-        return store.chat_session
     if variant.endswith("+session"):
         # The product's hold (AsyncRuntime._across_processes): a session advisory lock on a
-        # pool of its own, tried until free (here at once: every chat has one writer).
+        # connection of the turn pool that the turn and the mark then use, tried until free
+        # (here at once: every chat has one writer).
         @contextmanager
-        def session(chat: str) -> Iterator[None]:
-            while (release := store.try_chat_session(chat)) is None:
+        def session(chat: str) -> Iterator[ChatSession]:
+            while (held := store.try_chat_session(chat)) is None:
                 time.sleep(0.002)
             try:
-                yield
+                yield held
             finally:
-                release()
+                held.release()
 
         return session
     return lambda _chat: contextlib.nullcontext()
@@ -500,8 +250,7 @@ def _worker(url: str, variant: str, prefix: str, seconds: float, threads: int,
     store = _make_store(variant, url)
     runtime = Runtime(store)
     # Crash-safe delivery marks each sent reply in a transaction of its own.
-    mark = runtime.claim_delivery if variant.endswith(("+mark", "+ordered", "+session")) \
-        else None
+    mark = runtime.claim_delivery if variant.endswith(("+mark", "+session")) else None
     hold = _holder(store, variant)
     counts = [0] * threads
     # Warm up: connections open, psycopg's prepared statements in place (after 5 executions).
@@ -728,8 +477,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0,
                         help="duration of each scaling measurement (ours and pgbench's)")
     parser.add_argument("--variants", default="product",
-                        help="comma-separated: product, noping, pipeline, each optionally "
-                             "with +mark (see the module's docstring)")
+                        help="comma-separated: product, product+mark, product+session "
+                             "(see the module's docstring)")
     parser.add_argument("--threads", type=int, default=1,
                         help="also one process with this many threads (the GIL's share)")
     args = parser.parse_args()

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from bot import privacy
 from bot.config import BrokerProfile
 from bot.logs import chat_ref
-from bot.store import Busy, Store, Tx
+from bot.store import Busy, ChatSession, Store, Tx
 from flows.conversation import Context, Conversation, Turn
 from flows.engine import current_turn, step
 
@@ -181,22 +181,26 @@ class AsyncRuntime:
         self.offload = runtime.store.dialect != "sqlite" if offload is None else offload
 
     @asynccontextmanager
-    async def _across_processes(self, key: str) -> AsyncIterator[None]:
+    async def _across_processes(self, key: str) -> AsyncIterator[ChatSession | None]:
         """On a shared database, the chat is held across processes from the turn to the end of
         its delivery (`Store.try_chat_session`); within this process `_chat` does that. While
-        another process holds it, this waits in the loop, holding no thread or connection."""
+        another process holds it, this waits in the loop, holding no thread or connection.
+        Yields the held session (None on SQLite, where `_chat` is enough)."""
         if not self.offload:
-            yield
+            yield None
             return
         delay = 0.002
-        while (release := await asyncio.to_thread(self.runtime.store.try_chat_session,
+        while (session := await asyncio.to_thread(self.runtime.store.try_chat_session,
                                                   key)) is None:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.05)
         try:
-            yield
+            yield session
         finally:
-            await asyncio.to_thread(release)
+            if session.locked:  # else `finish` let go already: no I/O left, no thread needed
+                await asyncio.to_thread(session.release)
+            else:
+                session.release()
 
     @asynccontextmanager
     async def _chat(self, key: str) -> AsyncIterator[None]:
@@ -237,18 +241,24 @@ class AsyncRuntime:
         (same id) sends the stored reply only if it was never confirmed sent: the process may
         have died between commit and send.
         """
-        async with self._chat(incoming.chat_key), self._across_processes(incoming.chat_key):
+        async with self._chat(incoming.chat_key), \
+                self._across_processes(incoming.chat_key) as session:
             turn, replayed = await self._call(self.runtime.process, incoming)
             if deliver is not None:
                 await self._deliver(incoming.chat_key, incoming.message_id, turn, replayed,
-                                    deliver)
+                                    deliver, session)
             return turn, replayed
 
     async def _deliver(self, chat_key: str, message_id: str, turn: Turn, replayed: bool,
-                       deliver: Callable[[Turn], Awaitable[bool]]) -> None:
+                       deliver: Callable[[Turn], Awaitable[bool]],
+                       session: ChatSession | None = None) -> None:
         if not replayed:
             if await deliver(turn):
-                await self._call(self.runtime.claim_delivery, chat_key, message_id)
+                if session is not None and session.held:
+                    # The mark and the chat's release in one round trip.
+                    await asyncio.to_thread(self.runtime.store.finish, session, message_id)
+                else:
+                    await self._call(self.runtime.claim_delivery, chat_key, message_id)
             return
         # A duplicate that reached this process while another one still answers the original
         # (a load balancer, Telegram's retry): give that one the time to confirm its send.

@@ -24,10 +24,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.store import migrate
 from bot.store.migrate import SchemaError
+from bot.store.postgres import BatchTx, ChatSession, TurnPool, batch_transaction
 from bot.store.schema import leads, metadata, turns
 from bot.store.sql import Statement, Statements, compile_statements, utc_binder
 
-__all__ = ["Busy", "SchemaError", "Store", "Tx", "metadata"]
+__all__ = ["BatchTx", "Busy", "ChatSession", "SchemaError", "Store", "Tx", "metadata"]
 
 # SQLite: how long a statement waits for another connection's write lock by default, and with
 # `wait=False` (then `Busy` is raised instead).
@@ -154,7 +155,10 @@ class Store:
         bind_time = self._bind_time
         self._now: Callable[[], Any] = lambda: bind_time(datetime.now(UTC))
         self._checkpointer: _Checkpointer | None = None
-        self._sessions: Engine | None = None  # PostgreSQL: connections that hold chats
+        # PostgreSQL: the turn path's pool (bot/store/postgres.py), opened on first use, and
+        # the chats this process holds across processes (try_chat_session), by chat key.
+        self._turns: TurnPool | None = None
+        self._held: dict[str, ChatSession] = {}
         if self._sqlite and _is_file(url):
             self._checkpointer = _Checkpointer(self.engine)
 
@@ -200,19 +204,14 @@ class Store:
         of waiting up to 10 s: for callers on an event loop, which retry the call elsewhere.
         `Busy` always means that nothing was committed.
         """
+        if not self._sqlite:
+            with self._pg_transaction(chat_key, wait) as batch:
+                yield batch  # type: ignore[misc]  # the same vocabulary as Tx
+            return
         raw = self.engine.raw_connection()
         try:
             cursor = raw.cursor()
-            if self._sqlite:
-                _sqlite_begin(raw, cursor, wait)
-            elif wait:
-                cursor.execute(self._lock.sql, (chat_key,))
-            else:
-                cursor.execute(self._try_lock.sql, (chat_key,))
-                row = cursor.fetchone()
-                if row is None or not row[0]:
-                    raw.rollback()
-                    raise Busy(f"chat {chat_key} is locked by another writer")
+            _sqlite_begin(raw, cursor, wait)
             try:
                 yield Tx(cursor, chat_key, self._sql, self._now)
             except BaseException as error:
@@ -220,11 +219,53 @@ class Store:
                 if isinstance(error, sqlite3.OperationalError) and _sqlite_busy(error):
                     raise Busy("the database is locked by another writer") from error
                 raise
-            if self._sqlite:
-                cursor.execute("COMMIT")
-            else:
-                raw.commit()
+            cursor.execute("COMMIT")
             cursor.close()
+        finally:
+            raw.close()  # back to the pool
+
+    def _turn_pool(self) -> TurnPool:
+        if self._turns is None:
+            self._turns = TurnPool(self.url, self._sql)
+        return self._turns
+
+    def _batch(self, cursor: Any, chat_key: str) -> BatchTx:
+        return BatchTx(cursor, chat_key, self._sql, self._now, self._turn_pool().names)
+
+    @contextmanager
+    def _pg_transaction(self, chat_key: str, wait: bool) -> Iterator[BatchTx]:
+        """PostgreSQL: `BEGIN; <chat lock>` then the unit of work's statements, the writes
+        queued until COMMIT (bot/store/postgres.py). A chat this process holds
+        (try_chat_session) runs on its session's connection, the lock going out with the
+        first read; otherwise the lock is the first round trip, which also finds out whether
+        the pooled connection is alive. On a held chat `wait` does not apply: only a unit of
+        work outside the runtime (the CLI, an erasure) takes the transaction lock alone, and
+        briefly."""
+        from psycopg import ClientCursor
+
+        session = self._held.get(chat_key)
+        if session is not None and session.raw is not None:
+            raw = session.raw
+            tx = self._batch(ClientCursor(raw.driver_connection), chat_key)
+            tx.queue("BEGIN")
+            tx.queue_statement(self._lock, (chat_key,))
+            with batch_transaction(raw, tx):
+                yield tx
+            return
+
+        def begin(cursor: Any) -> BatchTx:
+            tx = self._batch(cursor, chat_key)
+            tx.queue("BEGIN")
+            tx.queue_statement(self._lock if wait else self._try_lock, (chat_key,))
+            row = tx.flush().fetchone()
+            if not wait and not (row and row[0]):
+                raise Busy(f"chat {chat_key} is locked by another writer")
+            return tx
+
+        raw, tx = self._turn_pool().checkout(begin)
+        try:
+            with batch_transaction(raw, tx):
+                yield tx
         finally:
             raw.close()  # back to the pool
 
@@ -238,45 +279,71 @@ class Store:
         assert self._sql.try_lock is not None
         return self._sql.try_lock
 
-    def _write(self, stmt: Statement, args: tuple[Any, ...], wait: bool) -> int:
-        """One statement in a short transaction of its own; the number of rows it changed."""
+    def _write(self, stmt: Statement, args: tuple[Any, ...], wait: bool,
+               chat_key: str | None = None) -> int:
+        """One statement in a short transaction of its own; the number of rows it changed.
+        On PostgreSQL, on the connection of the chat `chat_key` when this process holds it."""
+        if not self._sqlite:
+            return self._pg_write(stmt, args, wait, chat_key)
         raw = self.engine.raw_connection()
         try:
             cursor = raw.cursor()
-            if self._sqlite:
-                _sqlite_begin(raw, cursor, wait)
-                try:
-                    cursor.execute(stmt.sql, stmt.params(args))
-                    changed = int(cursor.rowcount)
-                except BaseException:
-                    cursor.execute("ROLLBACK")
-                    raise
-                cursor.execute("COMMIT")
-                return changed
-            if not wait:
-                cursor.execute(f"SET LOCAL lock_timeout = '{NOWAIT_TIMEOUT_MS}ms'")
+            _sqlite_begin(raw, cursor, wait)
             try:
                 cursor.execute(stmt.sql, stmt.params(args))
+                changed = int(cursor.rowcount)
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
+            return changed
+        finally:
+            raw.close()  # back to the pool
+
+    def _pg_write(self, stmt: Statement, args: tuple[Any, ...], wait: bool,
+                  chat_key: str | None) -> int:
+        from psycopg import ClientCursor
+
+        def write(cursor: Any) -> int:
+            tx = self._batch(cursor, chat_key or "")
+            if not wait:
+                tx.queue("BEGIN")
+                tx.queue(f"SET LOCAL lock_timeout = '{NOWAIT_TIMEOUT_MS}ms'")
+            tx.queue_statement(stmt, args)
+            if not wait:
+                tx.queue("COMMIT")
+            try:
+                tx._cursor.execute("; ".join(tx._pending))
             except Exception as error:
-                raw.rollback()
                 if getattr(error, "sqlstate", None) == "55P03":  # lock_not_available
                     raise Busy("the row is locked by another writer") from None
                 raise
-            changed = int(cursor.rowcount)
-            raw.commit()
+            if not wait:  # BEGIN, SET, the statement, COMMIT: its count is the third
+                tx._cursor.nextset()
+                tx._cursor.nextset()
+            changed = int(tx._cursor.rowcount)
+            while tx._cursor.nextset():
+                pass
             return changed
-        finally:
-            raw.close()  # back to the pool, which ends any transaction left open
+
+        session = self._held.get(chat_key) if chat_key is not None else None
+        if session is not None and session.raw is not None:
+            return write(ClientCursor(session.raw.driver_connection))
+        # A dead pooled connection fails before the statement runs, so the one retry on a
+        # fresh connection (TurnPool.checkout) cannot apply it twice.
+        raw, changed = self._turn_pool().checkout(write)
+        raw.close()
+        return int(changed)
 
     def mark_delivered(self, chat_key: str, message_id: str, *, wait: bool = True) -> bool:
         """The reply to this message reached the prospect (a short transaction of its own).
         False when it was already marked, so of two senders exactly one claims it."""
         return self._write(self._sql.mark_delivered, (self._now(), chat_key, message_id),
-                           wait) == 1
+                           wait, chat_key) == 1
 
     def unmark_delivered(self, chat_key: str, message_id: str, *, wait: bool = True) -> None:
         """The send failed after all: the reply counts as undelivered again."""
-        self._write(self._sql.unmark_delivered, (chat_key, message_id), wait)
+        self._write(self._sql.unmark_delivered, (chat_key, message_id), wait, chat_key)
 
     def undelivered(self, since: datetime, limit: int = 500, *,
                     channel: str | None = None) -> list[tuple[str, str, dict[str, Any]]]:
@@ -302,45 +369,90 @@ class Store:
         finally:
             raw.close()
 
-    def try_chat_session(self, chat_key: str) -> Callable[[], None] | None:
+    def try_chat_session(self, chat_key: str) -> ChatSession | None:
         """Hold this chat across processes for longer than one transaction: a turn *and* the
         sending of its reply, so two instances answering one chat send in commit order.
 
-        Returns the function that releases it, or None at once when another process holds it
-        (the caller waits without tying up a thread or a connection, and tries again).
-        PostgreSQL: a session advisory lock in a key space (seed 1) apart from the turn's
-        transaction lock (seed 0), on a pool of its own, so held sessions never starve the
-        turns of connections. SQLite (one host, normally one process): nothing to hold.
+        Returns the held session (`release()` lets the chat go; `finish()` marks the reply
+        delivered and lets go in one round trip), or None at once when another process holds
+        the chat: the caller waits without tying up a thread or a connection, and tries again.
+        PostgreSQL: a session advisory lock, in a key space (seed 1) apart from the
+        transaction lock (seed 0), on a connection of the turn pool that the chat's turn and
+        mark then use (bot/store/postgres.py). SQLite (one host, normally one process):
+        nothing to hold.
         """
-        if self.dialect == "sqlite":
-            return lambda: None
-        if self._sessions is None:
-            self._sessions = create_engine(self.url, pool_size=10, max_overflow=90,
-                                           pool_pre_ping=True)
-        raw = self._sessions.raw_connection()
-        try:
-            cursor = raw.cursor()
-            assert self._sql.try_session_lock is not None and self._sql.session_unlock is not None
-            unlock = self._sql.session_unlock.sql
-            cursor.execute(self._sql.try_session_lock.sql, (chat_key,))
+        if self._sqlite:
+            return ChatSession(chat_key)
+        assert self._sql.try_session_lock is not None
+        query = f"EXECUTE {self._turn_pool().names[id(self._sql.try_session_lock)]}(%s)"
+
+        def try_lock(cursor: Any) -> bool:
+            cursor.execute(query, (chat_key,))
             row = cursor.fetchone()
-            got = bool(row and row[0])
-            raw.commit()
-        except BaseException:
-            raw.close()
-            raise
+            return bool(row and row[0])
+
+        raw, got = self._turn_pool().checkout(try_lock)
         if not got:
             raw.close()
             return None
+        session = ChatSession(chat_key, raw, self._let_go)
+        self._held[chat_key] = session
+        return session
 
-        def release() -> None:
-            try:
-                cursor.execute(unlock, (chat_key,))
-                raw.commit()
-            finally:
-                raw.close()  # a broken connection is discarded, and its lock with it
+    def finish(self, session: ChatSession, message_id: str) -> bool:
+        """The reply to `message_id` reached the prospect: mark it delivered and let the chat
+        go, in one round trip. False when it was already marked.
 
-        return release
+        The mark is committed with `synchronous_commit` off: the turn itself was durable, and
+        should PostgreSQL itself crash within a fraction of a second, a lost mark means the
+        reply is sent once more after the restart, as after a crash of our own process.
+        """
+        if session.raw is None:
+            return self.mark_delivered(session.chat_key, message_id)
+        from psycopg import ClientCursor
+
+        assert self._sql.session_unlock is not None
+        cursor = ClientCursor(session.raw.driver_connection)
+        tx = self._batch(cursor, session.chat_key)
+        tx.queue("BEGIN")
+        tx.queue("SET LOCAL synchronous_commit TO OFF")
+        tx.queue_statement(self._sql.mark_delivered,
+                           (self._now(), session.chat_key, message_id))
+        tx.queue("COMMIT")
+        tx.queue_statement(self._sql.session_unlock, (session.chat_key,))
+        try:
+            cursor.execute("; ".join(tx._pending))
+            counts = [cursor.rowcount]
+            while cursor.nextset():
+                counts.append(cursor.rowcount)
+            session.locked = False
+        finally:
+            session.release()
+        return counts[2] == 1
+
+    def _let_go(self, session: ChatSession) -> None:
+        """A held chat's end: unlock it (unless `finish` did) and return its connection."""
+        from psycopg import ClientCursor
+
+        if self._held.get(session.chat_key) is session:
+            del self._held[session.chat_key]
+        raw, session.raw = session.raw, None
+        if raw is None:
+            return
+        conn = raw.driver_connection
+        if conn is None or conn.closed:
+            raw.invalidate()  # the lock went with the connection
+            return
+        try:
+            if session.locked:
+                assert self._sql.session_unlock is not None
+                name = self._turn_pool().names[id(self._sql.session_unlock)]
+                ClientCursor(conn).execute(f"EXECUTE {name}(%s)", (session.chat_key,))
+                session.locked = False
+        except BaseException:
+            raw.invalidate()  # closing the session releases its locks
+            raise
+        raw.close()
 
     def delivery(self, chat_key: str, message_id: str) -> tuple[bool, datetime] | None:
         """(whether the reply was marked delivered, when the turn was committed) for a stored
@@ -374,8 +486,8 @@ class Store:
     def dispose(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.stop()
-        if self._sessions is not None:
-            self._sessions.dispose()
+        if self._turns is not None:
+            self._turns.dispose()
         self.engine.dispose()
 
 
@@ -417,6 +529,8 @@ def _is_file(url: str) -> bool:
 
 def _make_engine(url: str, synchronous: str) -> Engine:
     if not url.startswith("sqlite"):
+        # Schema, readiness and tools: few checkouts, so the pre-ping's round trip is cheap
+        # here; the turn path has its own pool (bot/store/postgres.py).
         return create_engine(url, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"check_same_thread": False})
 
