@@ -59,6 +59,7 @@ LABELS: dict[str, str] = {
     "progress": N_("Question {current} of {total}"),
     "error_retry": N_("Connection lost, trying again…"),
     "error_failed": N_("Your message could not be sent. Please try again later or call us."),
+    "retry": N_("Try again"),
     "restart": N_("Start a new conversation"),
 }
 

@@ -281,7 +281,7 @@
 
     const statusText = el("span", { className: "intake-status-text" });
     const retryButton = el("button", { type: "button", className: "intake-retry", hidden: true },
-      labels.retry || labels.send);
+      labels.retry);
     const status = el("div", { className: "intake-status", role: "status", hidden: true },
       statusText, retryButton);
 

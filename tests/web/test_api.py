@@ -252,7 +252,7 @@ async def test_widget_config_has_the_broker_and_every_label_in_dutch_from_the_ca
     labels = config["labels"]
     assert set(labels) == {"launcher", "title", "input_label", "input_placeholder", "send",
                            "callback", "close", "typing", "progress", "error_retry",
-                           "error_failed", "restart"} == set(LABELS)
+                           "error_failed", "retry", "restart"} == set(LABELS)
     with open(catalog_path(), "rb") as po:
         catalog = read_po(po, locale="nl")
     for key, message_id in LABELS.items():

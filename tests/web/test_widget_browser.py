@@ -658,7 +658,9 @@ def test_after_giving_up_a_retry_button_sends_the_same_message(visit: Visit) -> 
     visit.shoot("-failed")
 
     page.unroute(MESSAGES)
-    turn = visit._turn(page.locator(".intake-retry").click)
+    retry = page.get_by_role("button", name=visit.labels["retry"], exact=True)
+    assert visit.labels["retry"] != visit.labels["send"]
+    turn = visit._turn(retry.click)
     assert turn["step"] == "sector"
     assert visit.message_posts()[-1]["body"] == attempts[0]["body"]
     assert visit.my_texts() == ["Beide"]
