@@ -72,7 +72,8 @@ class TurnOut(_Out):
 
 class SessionOut(_Out):
     token: str = Field(pattern=TOKEN_PATTERN,
-                       description="The session's secret; keep it (sessionStorage) for reloads.")
+                       description="The session's secret: keep it for reloads (the widget keeps "
+                                   "it in localStorage); send it only to this server.")
     turn: TurnOut
 
 
@@ -112,6 +113,7 @@ class LabelsOut(_Out):
     progress: str = Field(description="Holds {current} and {total}.")
     error_retry: str
     error_failed: str
+    retry: str = Field(description="The button that sends a failed message again.")
     restart: str
 
 

@@ -253,6 +253,8 @@ async def test_widget_config_has_the_broker_and_every_label_in_dutch_from_the_ca
     assert set(labels) == {"launcher", "title", "input_label", "input_placeholder", "send",
                            "callback", "close", "typing", "progress", "error_retry",
                            "error_failed", "retry", "restart"} == set(LABELS)
+    documented = (await client.get("/openapi.json")).json()["components"]["schemas"]["LabelsOut"]
+    assert set(documented["properties"]) == set(documented["required"]) == set(LABELS)
     with open(catalog_path(), "rb") as po:
         catalog = read_po(po, locale="nl")
     for key, message_id in LABELS.items():
