@@ -24,7 +24,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.store import migrate
 from bot.store.migrate import SchemaError
-from bot.store.postgres import BatchTx, ChatSession, TurnPool, batch_transaction
+from bot.store.postgres import (
+    BatchTx,
+    ChatSession,
+    TurnPool,
+    Wire,
+    batch_transaction,
+    rollback,
+)
 from bot.store.schema import leads, metadata, turns
 from bot.store.sql import Statement, Statements, compile_statements, utc_binder
 
@@ -229,8 +236,8 @@ class Store:
             self._turns = TurnPool(self.url, self._sql)
         return self._turns
 
-    def _batch(self, cursor: Any, chat_key: str) -> BatchTx:
-        return BatchTx(cursor, chat_key, self._sql, self._now, self._turn_pool().names)
+    def _batch(self, wire: Wire, chat_key: str) -> BatchTx:
+        return BatchTx(wire, chat_key, self._sql, self._now, self._turn_pool().names)
 
     @contextmanager
     def _pg_transaction(self, chat_key: str, wait: bool) -> Iterator[BatchTx]:
@@ -241,24 +248,22 @@ class Store:
         the pooled connection is alive. On a held chat `wait` does not apply: only a unit of
         work outside the runtime (the CLI, an erasure) takes the transaction lock alone, and
         briefly."""
-        from psycopg import ClientCursor
-
         session = self._held.get(chat_key)
         if session is not None and session.raw is not None:
             raw = session.raw
-            tx = self._batch(ClientCursor(raw.driver_connection), chat_key)
-            tx.queue("BEGIN")
+            tx = self._batch(Wire(raw.driver_connection), chat_key)
+            tx.queue(b"BEGIN")
             tx.queue_statement(self._lock, (chat_key,))
             with batch_transaction(raw, tx):
                 yield tx
             return
 
-        def begin(cursor: Any) -> BatchTx:
-            tx = self._batch(cursor, chat_key)
-            tx.queue("BEGIN")
+        def begin(wire: Wire) -> BatchTx:
+            tx = self._batch(wire, chat_key)
+            tx.queue(b"BEGIN")
             tx.queue_statement(self._lock if wait else self._try_lock, (chat_key,))
-            row = tx.flush().fetchone()
-            if not wait and not (row and row[0]):
+            result = tx.flush()
+            if not wait and result.get_value(0, 0) != b"t":
                 raise Busy(f"chat {chat_key} is locked by another writer")
             return tx
 
@@ -302,33 +307,30 @@ class Store:
 
     def _pg_write(self, stmt: Statement, args: tuple[Any, ...], wait: bool,
                   chat_key: str | None) -> int:
-        from psycopg import ClientCursor
-
-        def write(cursor: Any) -> int:
-            tx = self._batch(cursor, chat_key or "")
-            if not wait:
-                tx.queue("BEGIN")
-                tx.queue(f"SET LOCAL lock_timeout = '{NOWAIT_TIMEOUT_MS}ms'")
+        def write(wire: Wire) -> int:
+            tx = self._batch(wire, chat_key or "")
             tx.queue_statement(stmt, args)
+            query = tx._pending.pop()
             if not wait:
-                tx.queue("COMMIT")
+                # libpq returns only a query's last result, and the count is the statement's:
+                # three round trips, off the turn path (on PostgreSQL the runtime waits in a
+                # thread, so wait=False is for the rare caller on an event loop).
+                wire.run(b"BEGIN; SET LOCAL lock_timeout = '%dms'" % NOWAIT_TIMEOUT_MS)
             try:
-                tx._cursor.execute("; ".join(tx._pending))
+                changed = int(wire.run(query).command_tuples or 0)
             except Exception as error:
+                if not wait:
+                    rollback(wire)
                 if getattr(error, "sqlstate", None) == "55P03":  # lock_not_available
                     raise Busy("the row is locked by another writer") from None
                 raise
-            if not wait:  # BEGIN, SET, the statement, COMMIT: its count is the third
-                tx._cursor.nextset()
-                tx._cursor.nextset()
-            changed = int(tx._cursor.rowcount)
-            while tx._cursor.nextset():
-                pass
+            if not wait:
+                wire.run(b"COMMIT")
             return changed
 
         session = self._held.get(chat_key) if chat_key is not None else None
         if session is not None and session.raw is not None:
-            return write(ClientCursor(session.raw.driver_connection))
+            return write(Wire(session.raw.driver_connection))
         # A dead pooled connection fails before the statement runs, so the one retry on a
         # fresh connection (TurnPool.checkout) cannot apply it twice.
         raw, changed = self._turn_pool().checkout(write)
@@ -384,12 +386,11 @@ class Store:
         if self._sqlite:
             return ChatSession(chat_key)
         assert self._sql.try_session_lock is not None
-        query = f"EXECUTE {self._turn_pool().names[id(self._sql.try_session_lock)]}(%s)"
+        name = self._turn_pool().names[id(self._sql.try_session_lock)]
 
-        def try_lock(cursor: Any) -> bool:
-            cursor.execute(query, (chat_key,))
-            row = cursor.fetchone()
-            return bool(row and row[0])
+        def try_lock(wire: Wire) -> bool:
+            result = wire.run(b"EXECUTE %s(%s)" % (name.encode(), wire.literal(chat_key)))
+            return bool(result.get_value(0, 0) == b"t")
 
         raw, got = self._turn_pool().checkout(try_lock)
         if not got:
@@ -399,41 +400,33 @@ class Store:
         self._held[chat_key] = session
         return session
 
-    def finish(self, session: ChatSession, message_id: str) -> bool:
-        """The reply to `message_id` reached the prospect: mark it delivered and let the chat
-        go, in one round trip. False when it was already marked.
+    def finish(self, session: ChatSession, message_id: str) -> None:
+        """The reply to `message_id` reached the prospect: mark it delivered (unless it was
+        already) and let the chat go, in one round trip.
 
         The mark is committed with `synchronous_commit` off: the turn itself was durable, and
         should PostgreSQL itself crash within a fraction of a second, a lost mark means the
         reply is sent once more after the restart, as after a crash of our own process.
         """
         if session.raw is None:
-            return self.mark_delivered(session.chat_key, message_id)
-        from psycopg import ClientCursor
-
+            self.mark_delivered(session.chat_key, message_id)
+            return
         assert self._sql.session_unlock is not None
-        cursor = ClientCursor(session.raw.driver_connection)
-        tx = self._batch(cursor, session.chat_key)
-        tx.queue("BEGIN")
-        tx.queue("SET LOCAL synchronous_commit TO OFF")
+        tx = self._batch(Wire(session.raw.driver_connection), session.chat_key)
+        tx.queue(b"BEGIN")
+        tx.queue(b"SET LOCAL synchronous_commit TO OFF")
         tx.queue_statement(self._sql.mark_delivered,
                            (self._now(), session.chat_key, message_id))
-        tx.queue("COMMIT")
+        tx.queue(b"COMMIT")
         tx.queue_statement(self._sql.session_unlock, (session.chat_key,))
         try:
-            cursor.execute("; ".join(tx._pending))
-            counts = [cursor.rowcount]
-            while cursor.nextset():
-                counts.append(cursor.rowcount)
+            tx.flush()
             session.locked = False
         finally:
             session.release()
-        return counts[2] == 1
 
     def _let_go(self, session: ChatSession) -> None:
         """A held chat's end: unlock it (unless `finish` did) and return its connection."""
-        from psycopg import ClientCursor
-
         if self._held.get(session.chat_key) is session:
             del self._held[session.chat_key]
         raw, session.raw = session.raw, None
@@ -447,7 +440,8 @@ class Store:
             if session.locked:
                 assert self._sql.session_unlock is not None
                 name = self._turn_pool().names[id(self._sql.session_unlock)]
-                ClientCursor(conn).execute(f"EXECUTE {name}(%s)", (session.chat_key,))
+                wire = Wire(conn)
+                wire.run(b"EXECUTE %s(%s)" % (name.encode(), wire.literal(session.chat_key)))
                 session.locked = False
         except BaseException:
             raw.invalidate()  # closing the session releases its locks

@@ -122,6 +122,56 @@ def test_a_unit_of_work_commits_all_or_nothing(store: Store) -> None:
         assert tx.transcript() == []
 
 
+def test_text_of_any_shape_round_trips(store: Store) -> None:
+    """PostgreSQL's turn path quotes values with libpq itself (bot/store/postgres.py Wire)."""
+    nasty = "O'Brien \\ \"quoted\" ; DROP TABLE turns; -- é € 🙂 $1 %s \n\t"
+    with store.transaction(f"test:{nasty}") as tx:
+        tx.save({"name": nasty}, existed=False)
+        tx.record(nasty, {"text": nasty}, {"reply": nasty})
+    with store.transaction(f"test:{nasty}") as tx:
+        assert tx.load() == {"name": nasty}
+        assert tx.begin_turn(nasty) == ({"reply": nasty}, {"name": nasty})
+        assert tx.transcript() == [({"text": nasty}, {"reply": nasty})]
+    assert store.mark_delivered(f"test:{nasty}", nasty)
+
+
+def test_a_connection_the_server_dropped_is_replaced_without_losing_the_turn(
+        postgres_url: str) -> None:
+    import psycopg
+
+    store = Store(postgres_url)
+    store.upgrade()
+
+    record(store, "test:drop", "m1", {"n": 1})
+    held = store.try_chat_session("test:held")
+    assert held is not None
+    held.release()
+    # Every connection of the turn pool dies, as when PostgreSQL restarts.
+    pool = store._turn_pool().engine
+    raw = pool.raw_connection()
+    pid = raw.driver_connection.pgconn.backend_pid
+    raw.close()
+    admin = postgres_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        assert conn.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
+    time.sleep(0.1)
+    record(store, "test:drop", "m2", {"n": 2})
+    with store.transaction("test:drop") as tx:
+        assert [turn for _, turn in tx.transcript()] == [{"n": 1}, {"n": 2}]
+    # ... and a chat session too, after another drop.
+    raw = pool.raw_connection()
+    pid = raw.driver_connection.pgconn.backend_pid
+    raw.close()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    time.sleep(0.1)
+    session = store.try_chat_session("test:drop")
+    assert session is not None and session.held
+    store.finish(session, "m2")
+    assert not session.held and store.delivery("test:drop", "m2") is not None
+    store.dispose()
+
+
 def test_erase_removes_the_chat_and_only_that_chat(store: Store) -> None:
     for chat in ("test:a", "test:b"):
         with store.transaction(chat) as tx:
