@@ -7,6 +7,8 @@ so `.env.example` can list every setting without switching anything on.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from typing import Literal, TypedDict
 from urllib.parse import urlsplit
 
 import phonenumbers
+from email_validator import EmailNotValidError, validate_email
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -201,6 +204,18 @@ class Settings(BaseSettings):
     telegram_secret: SecretStr | None = None
     broker_chat_id: str | None = None
 
+    # --- lead hand-off targets (bot/handoff/, docs/handoff.md) -------------------------------
+    # Each is on when its settings are given; several at once.
+    crm_webhook_url: str | None = None
+    crm_webhook_secret: SecretStr | None = None  # whsec_<base64 key>, Standard Webhooks
+    hubspot_token: SecretStr | None = None  # private app access token
+    hubspot_base_url: str = "https://api.hubapi.com"
+    pipedrive_token: SecretStr | None = None  # API token, sent as x-api-token
+    pipedrive_base_url: str = "https://api.pipedrive.com"
+    # smtp://user:pass@host:587?starttls=1 or smtps://user:pass@host:465 (password inside)
+    smtp_url: SecretStr | None = None
+    broker_email: str | None = None  # one address, or several comma-separated
+
     # --- logs and retention ----------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
@@ -275,6 +290,58 @@ class Settings(BaseSettings):
                     from None
         return ",".join(items)
 
+    @field_validator("crm_webhook_url", "hubspot_base_url", "pipedrive_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        value = value.strip()
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname or " " in value:
+            raise ValueError("must be a full http(s) URL, e.g. https://crm.example.nl/hooks/intake")
+        return value
+
+    @field_validator("crm_webhook_secret")
+    @classmethod
+    def _whsec(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return value
+        text = value.get_secret_value().strip()
+        key = text.removeprefix("whsec_")
+        try:
+            decoded = base64.b64decode(key + "=" * (-len(key) % 4), validate=True)
+        except (ValueError, binascii.Error):
+            decoded = b""
+        if not text.startswith("whsec_") or len(decoded) < 16:
+            raise ValueError("must be whsec_ followed by a base64 key of at least 16 bytes "
+                             "(make one: echo whsec_$(openssl rand -base64 32))")
+        return SecretStr(text)
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return value
+        from bot.handoff.smtp import parse_smtp_url  # the URL's shape lives with the sender
+
+        parse_smtp_url(value.get_secret_value())  # ValueError names what is wrong, not the URL
+        return value
+
+    @field_validator("broker_email")
+    @classmethod
+    def _broker_email(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        addresses = [a.strip() for a in value.split(",") if a.strip()]
+        if not addresses:
+            return None
+        for address in addresses:
+            try:
+                validate_email(address, check_deliverability=False)
+            except EmailNotValidError:
+                raise ValueError("must be e-mail addresses, comma-separated") from None
+        return ",".join(addresses)
+
     @field_validator("brand_color")
     @classmethod
     def _color(cls, value: str) -> str:
@@ -287,6 +354,19 @@ class Settings(BaseSettings):
                 "INTAKE_TELEGRAM_WEBHOOK_URL is set but INTAKE_TELEGRAM_SECRET is not: without "
                 "a secret anyone could post updates to the webhook"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _handoff_pairs(self) -> Settings:
+        pairs = (
+            ("INTAKE_CRM_WEBHOOK_URL", self.crm_webhook_url,
+             "INTAKE_CRM_WEBHOOK_SECRET", self.crm_webhook_secret),
+            ("INTAKE_SMTP_URL", self.smtp_url, "INTAKE_BROKER_EMAIL", self.broker_email),
+        )
+        for first, a, second, b in pairs:
+            if bool(a) != bool(b):
+                given, missing = (first, second) if a else (second, first)
+                raise ValueError(f"{given} is set but {missing} is not: set both or neither")
         return self
 
     @property
