@@ -17,7 +17,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 
-__all__ = ["LOCALE", "N_", "_", "catalog_path", "money", "ngettext", "number", "percent"]
+__all__ = ["LOCALE", "NBSP", "N_", "_", "catalog_path", "money", "ngettext", "number", "percent"]
 
 LOCALE = "nl_NL"
 
@@ -51,13 +51,20 @@ def N_(message: str) -> str:
     return message
 
 
+# A no-break space (U+00A0) between the sign and the number: "€ 12.000" never wraps between
+# them, in a narrow chat bubble or a Telegram message. Parsers read it as an ordinary space
+# (NFKC), so a prospect who copies an amount back is understood.
+NBSP = "\u00a0"
+_WHOLE = f"¤{NBSP}#,##0"
+_CENTS = f"¤{NBSP}#,##0.00"
+
+
 @cache
 def money(amount: Decimal | int) -> str:
-    """'€ 2.500' for whole euros, '€ 2.500,50' when there are cents."""
+    """'€\u00a02.500' for whole euros, '€\u00a02.500,50' when there are cents (no-break space)."""
     value = Decimal(amount)
-    if value == value.to_integral_value():
-        return format_currency(value, "EUR", format="¤ #,##0", locale=LOCALE, currency_digits=False)
-    return format_currency(value, "EUR", format="¤ #,##0.00", locale=LOCALE, currency_digits=False)
+    pattern = _WHOLE if value == value.to_integral_value() else _CENTS
+    return format_currency(value, "EUR", format=pattern, locale=LOCALE, currency_digits=False)
 
 
 @cache

@@ -33,8 +33,8 @@ def test_quote_reads_stdin_and_text_prints_a_dutch_table() -> None:
     result = intake("quote", "--text", stdin=EXAMPLE.read_text())
     assert result.returncode == 0, result.stderr
     assert "Kredietverzekering" in result.stdout
-    assert "Verzekerde som (brutowinst): € 400.000" in result.stdout
-    assert "€ 2.500" in result.stdout
+    assert "Verzekerde som (brutowinst): €\u00a0400.000" in result.stdout
+    assert "€\u00a02.500" in result.stdout
 
 
 def test_bad_input_exits_2_naming_the_field_and_prints_no_quote() -> None:

@@ -376,8 +376,9 @@ def test_a_complete_conversation_by_clicking_and_typing(visit: Visit) -> None:
     shown = visit.bot_texts()
     for reply in turn["replies"]:
         assert reply["text"] in shown
-    summary = next(r["text"] for r in turn["replies"] if "€ 1.200.000" in r["text"])
-    bubble = page.locator(".intake-msg-bot .intake-text", has_text="€ 1.200.000").last
+    # A no-break space keeps the euro sign with its number when a line wraps.
+    summary = next(r["text"] for r in turn["replies"] if "€\u00a01.200.000" in r["text"])
+    bubble = page.locator(".intake-msg-bot .intake-text", has_text="€\u00a01.200.000").last
     assert "\n" in summary and bubble.inner_text().count("\n") >= summary.count("\n") - 1
     assert bubble.evaluate("p => getComputedStyle(p).whiteSpace") == "pre-wrap"
     # Only the current question's buttons work; the old ones are disabled.
