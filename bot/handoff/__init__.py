@@ -26,13 +26,16 @@ docs/handoff.md describes what each receives.
 
 from bot.handoff.base import Failed, Retry, Target, TargetError
 from bot.handoff.events import EVENT_TYPES, Event, EventType, event_id
+from bot.handoff.mail import BrokerMailTarget, ProspectMailTarget
 from bot.handoff.webhook import WebhookTarget
 
 __all__ = [
     "EVENT_TYPES",
+    "BrokerMailTarget",
     "Event",
     "EventType",
     "Failed",
+    "ProspectMailTarget",
     "Retry",
     "Target",
     "TargetError",
