@@ -10,9 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
-import re
 from dataclasses import dataclass
-from datetime import datetime, time
 from typing import Literal, TypedDict
 from urllib.parse import urlsplit
 
@@ -21,78 +19,14 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["BrokerProfile", "ContextFields", "OfficeHours", "Settings", "parse_office_hours",
-           "parse_origins"]
+# The office hours are read in flows/ (the dialogue places call-back windows in them); the
+# setting is validated here with the same parser.
+from flows.office_hours import OfficeHours, OfficeSpan, parse_office_hours
+
+__all__ = ["BrokerProfile", "ContextFields", "OfficeHours", "OfficeSpan", "Settings",
+           "parse_office_hours", "parse_origins"]
 
 MIB = 1024 * 1024
-
-# Dutch day abbreviations as people write them ("ma-vr 09:00-17:30"), Monday = 0.
-DAYS = ("ma", "di", "wo", "do", "vr", "za", "zo")
-_SPAN = re.compile(
-    r"^(?P<first>[a-z]{2})(?:\s*-\s*(?P<last>[a-z]{2}))?\s+"
-    r"(?P<start>\d{1,2}[:.]\d{2})\s*-\s*(?P<end>\d{1,2}[:.]\d{2})$"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class OfficeSpan:
-    days: frozenset[int]  # 0 = Monday
-    start: time
-    end: time
-
-
-@dataclass(frozen=True, slots=True)
-class OfficeHours:
-    """When the broker's office answers the phone, e.g. `ma-vr 09:00-17:30`."""
-
-    spans: tuple[OfficeSpan, ...]
-    text: str  # normalised, as shown to a prospect: "ma-vr 09:00-17:30"
-
-    def is_open(self, at: datetime) -> bool:
-        """Whether `at` (local time of the office) falls in the office hours."""
-        moment = at.time()
-        return any(at.weekday() in s.days and s.start <= moment < s.end for s in self.spans)
-
-
-def _clock(text: str) -> time:
-    hours, minutes = (int(p) for p in re.split(r"[:.]", text))
-    if hours == 24 and minutes == 0:
-        return time.max
-    if not (0 <= hours <= 23 and 0 <= minutes <= 59):
-        raise ValueError(f"{text!r} is not a time of day")
-    return time(hours, minutes)
-
-
-def parse_office_hours(text: str) -> OfficeHours:
-    """`ma-vr 09:00-17:30`, or several spans: `ma-do 09:00-17:30, vr 09:00-16:00`.
-
-    Days are Dutch abbreviations (ma di wo do vr za zo), a single day or a range; spans are
-    separated by a comma or a semicolon. Raises ValueError with what is wrong.
-    """
-    spans = []
-    shown = []
-    for part in re.split(r"[;,]", text.strip().lower()):
-        part = " ".join(part.split())
-        if not part:
-            continue
-        match = _SPAN.match(part)
-        if match is None:
-            raise ValueError(f"{part!r} is not like 'ma-vr 09:00-17:30'")
-        first, last = match["first"], match["last"] or match["first"]
-        if first not in DAYS or last not in DAYS:
-            raise ValueError(f"days are written {' '.join(DAYS)}, not {part!r}")
-        lo, hi = DAYS.index(first), DAYS.index(last)
-        if hi < lo:
-            raise ValueError(f"{first}-{last} runs backwards")
-        start, end = _clock(match["start"]), _clock(match["end"])
-        if end <= start:
-            raise ValueError(f"{part!r} closes before it opens")
-        spans.append(OfficeSpan(frozenset(range(lo, hi + 1)), start, end))
-        days = first if lo == hi else f"{first}-{last}"
-        shown.append(f"{days} {start:%H:%M}-{'24:00' if end == time.max else f'{end:%H:%M}'}")
-    if not spans:
-        raise ValueError("no office hours given")
-    return OfficeHours(tuple(spans), ", ".join(shown))
 
 
 def parse_origins(text: str) -> list[str]:
