@@ -26,6 +26,7 @@ docs/handoff.md describes what each receives.
 
 from bot.handoff.base import Failed, Retry, Target, TargetError
 from bot.handoff.events import EVENT_TYPES, Event, EventType, event_id
+from bot.handoff.hubspot import HubSpotTarget
 from bot.handoff.mail import BrokerMailTarget, ProspectMailTarget
 from bot.handoff.webhook import WebhookTarget
 
@@ -35,6 +36,7 @@ __all__ = [
     "Event",
     "EventType",
     "Failed",
+    "HubSpotTarget",
     "ProspectMailTarget",
     "Retry",
     "Target",
