@@ -26,8 +26,10 @@ def lead_json(*, company: str | None = None, intent: str | None = None,
               callback_window: dict[str, str] | None = None,
               email: str | None = "keep", **changes: Any) -> dict[str, Any]:
     """The example lead through the real model (`flows.lead.Lead`), as the engine stores it
-    (`model_dump(mode="json", by_alias=True)`), with a few fields changed."""
+    (`model_dump(mode="json", by_alias=True)`), with a few fields changed. It has a call-back
+    window only when one is given."""
     raw = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    raw["contact"].pop("callback_window", None)
     if company is not None:
         raw["company"]["name"] = company
     if intent is not None:

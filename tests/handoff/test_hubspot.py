@@ -263,11 +263,14 @@ async def test_a_lead_becomes_contact_company_and_deal(
     (company_id, company), = stand_in.records["companies"].items()
     assert company == {"name": "De Vries Bouw B.V.", "intake_kvk": "12345678"}
     (deal_id, deal), = stand_in.records["deals"].items()
+    quote = lead["quote"]
+    low = str(quote["credit"]["premium_low_eur"] + quote["bi"]["premium_low_eur"])
+    high = str(quote["credit"]["premium_high_eur"] + quote["bi"]["premium_high_eur"])
     assert deal == {
         "dealname": "De Vries Bouw B.V. (IK-2026-000123)", "pipeline": "default",
         "dealstage": "appointmentscheduled", "intake_reference": "IK-2026-000123",
         "intake_products": "credit;bi", "intake_urgency": "normal",
-        "amount": "5419", "intake_premium_low": "5419", "intake_premium_high": "7853",
+        "amount": low, "intake_premium_low": low, "intake_premium_high": high,
         "intake_callback_start": "2026-11-24T09:00:00+01:00",
         "intake_callback_end": "2026-11-24T12:00:00+01:00",
         "intake_callback_preference": "dinsdagochtend"}

@@ -7,6 +7,7 @@ import email
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from email.message import EmailMessage
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from bot.config import BrokerProfile
 from bot.handoff import BrokerMailTarget, Event, Failed, ProspectMailTarget, Retry
 from bot.handoff.smtp import parse_smtp_url
+from flows.i18n import money
 from tests.handoff.support import closed_port, lead_json
 
 BROKER = "leads@vandijk-assurantien.nl"
@@ -80,6 +82,16 @@ def _text(part: Any) -> str:
     return str(part.get_content()).replace("\xa0", " ")
 
 
+def _ranges(lead: dict[str, Any]) -> tuple[str, str]:
+    """The premium ranges as the e-mails show them: '€ 3.548 – € 5.322'."""
+    def shown(part: dict[str, Any]) -> str:
+        low, high = (money(Decimal(str(part[k]))).replace("\xa0", " ")
+                     for k in ("premium_low_eur", "premium_high_eur"))
+        return f"{low} – {high}"
+
+    return shown(lead["quote"]["credit"]), shown(lead["quote"]["bi"])
+
+
 async def test_the_broker_and_the_prospect_each_get_their_mail(
         smtp_server: tuple[Mailbox, str]) -> None:
     box, url = smtp_server
@@ -103,11 +115,12 @@ async def test_the_broker_and_the_prospect_each_get_their_mail(
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; Zn. B.V." in page
     assert "<script>" not in page
     assert f"Bedrijf: {EVIL}" in plain  # plain text shows it literally
+    credit, bi = _ranges(lead)
     for text in (plain, page):
         assert "Jaaromzet" in text and "€ 1.500.000" in text  # every answer
         assert "Betalingstermijn" in text and "60 dagen" in text
-        assert "Atradius mkbZeker" in text and "€ 3.548 – € 5.322" in text  # per insurer
-        assert "Bedrijfsschadeverzekering" in text and "€ 1.871 – € 2.531" in text
+        assert "Atradius mkbZeker" in text and credit in text  # per insurer
+        assert "Bedrijfsschadeverzekering" in text and bi in text
         assert "dinsdag 24 november 2026, 09:00–12:00" in text  # the call-back window
     assert "Telefoon: +31 6 12345678" in plain
 
@@ -132,7 +145,7 @@ async def test_the_broker_and_the_prospect_each_get_their_mail(
         "Uw premie-indicatie van Van Dijk Assurantiën (IK-2026-000123)"
     text = _text(_part(prospect, "text/plain"))
     assert "IK-2026-000123" in text and "Beste Jan de Vries," in text
-    assert "€ 3.548 – € 5.322" in text and "€ 1.871 – € 2.531" in text
+    assert credit in text and bi in text
     assert "Een adviseur belt u dinsdag 24 november 2026, 09:00–12:00." in text
     assert "Atradius" not in text
     assert "020-1234567" in text
