@@ -28,6 +28,7 @@ from bot.handoff.base import Failed, Retry, Target, TargetError
 from bot.handoff.events import EVENT_TYPES, Event, EventType, event_id
 from bot.handoff.hubspot import HubSpotTarget
 from bot.handoff.mail import BrokerMailTarget, ProspectMailTarget
+from bot.handoff.pipedrive import PipedriveTarget
 from bot.handoff.webhook import WebhookTarget
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "EventType",
     "Failed",
     "HubSpotTarget",
+    "PipedriveTarget",
     "ProspectMailTarget",
     "Retry",
     "Target",
