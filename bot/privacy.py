@@ -20,12 +20,12 @@ from sqlalchemy import delete, exists, select, text
 
 from bot.logs import chat_ref
 from bot.store import Store
-from bot.store.schema import conversations, leads, turns
+from bot.store.schema import conversations, leads, outbox, turns
 
 __all__ = ["Purged", "erase_chat", "erase_reference", "purge", "scrub"]
 
 log = logging.getLogger("intake.privacy")
-PERSONAL_TABLES = (conversations, turns, leads)
+PERSONAL_TABLES = (conversations, turns, leads, outbox)
 
 
 def scrub(store: Store) -> None:

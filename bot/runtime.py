@@ -13,7 +13,7 @@ import asyncio
 import logging
 import threading
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from bot import privacy
 from bot.config import BrokerProfile
 from bot.logs import chat_ref
+from bot.outbox import Route, erased_rows, lead_rows
 from bot.store import Busy, ChatSession, Store, Tx
 from flows.conversation import Context, Conversation, Turn
 from flows.engine import current_turn, step
@@ -72,11 +73,16 @@ class _ChatLocks:
 
 class Runtime:
     def __init__(self, store: Store, *, broker_name: str = "",
-                 profile: BrokerProfile | None = None) -> None:
+                 profile: BrokerProfile | None = None, routes: Sequence[Route] = (),
+                 on_enqueue: Callable[[], None] | None = None) -> None:
         self.store = store
         # The broker the prospect talks to: its name, AFM number, privacy statement, phone.
         self.profile = profile or BrokerProfile(name=broker_name)
         self._locks = _ChatLocks()
+        # The lead hand-off (bot/outbox.py): the configured targets, and who to wake once
+        # their rows are committed.
+        self.routes = tuple(routes)
+        self.on_enqueue = on_enqueue
 
     def _context(self, tx: Tx, channel: str) -> Context:
         def new_reference() -> str:
@@ -102,21 +108,34 @@ class Runtime:
                 return Turn.from_json(stored), True
             conv = Conversation() if data is None else Conversation.from_json(data)
             had_lead = conv.lead is not None
+            reference = conv.reference if had_lead else None  # an erasure clears it
             turn = step(conv, self._context(tx, incoming.channel), incoming.text,
                         incoming.choice, incoming.notice)
             said: dict[str, str | None] | None = {"text": incoming.text,
                                                   "choice": incoming.choice}
             if incoming.notice is not None:
                 said = {"notice": incoming.notice}
+            handoff: list[dict[str, Any]] = []
             if turn.erase:
                 # "Vergeet mij": the chat leaves every table, the record of this very turn too
-                # (its key is the prospect's id); a redelivery of it finds an empty chat.
+                # (its key is the prospect's id), its pending hand-offs included; a redelivery
+                # of it finds an empty chat. The targets that took the lead hear of it.
                 tx.erase()
+                if reference:
+                    handoff = erased_rows(reference, at=datetime.now(UTC),
+                                          routes=self.routes)
             else:
                 tx.save(conv.to_json(), existed=data is not None)
                 if conv.lead is not None and not had_lead and conv.reference:
                     tx.insert_lead(conv.reference, conv.lead)
+                    handoff = lead_rows(conv.lead, incoming.chat_key, self.routes)
                 tx.record(incoming.message_id, said, turn.to_json())
+            for row in handoff:
+                tx.enqueue(**row)
+            if handoff:
+                tx.notify()
+        if handoff and self.on_enqueue is not None:
+            self.on_enqueue()
         if turn.erase:
             privacy.scrub(self.store)
             log.info("privacy: chat %s erased itself ('vergeet mij')", chat_ref(incoming.chat_key))

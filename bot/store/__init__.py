@@ -130,14 +130,24 @@ class Tx:
         return bool(cursor.rowcount == 1)
 
     def erase(self) -> None:
-        """'Vergeet mij': the conversation, its transcript and its leads, gone."""
+        """'Vergeet mij': the conversation, its transcript, its leads and their pending
+        hand-offs, gone."""
         for stmt in (self._sql.erase_conversation, self._sql.erase_turns,
-                     self._sql.erase_leads):
+                     self._sql.erase_leads, self._sql.erase_outbox):
             self._execute(stmt, (self.chat_key,))
 
     def insert_lead(self, reference: str, lead: dict[str, Any]) -> None:
         self._execute(self._sql.insert_lead, (reference, self.chat_key, self._now(),
                                               _dumps(lead)))
+
+    def enqueue(self, event_id: str, target: str, type: str, reference: str,
+                chat_key: str | None, payload: str) -> None:
+        """An outbox row (bot/outbox.py), committed with the unit of work."""
+        self._execute(self._sql.insert_outbox, (event_id, target, type, reference, chat_key,
+                                                payload, self._now()))
+
+    def notify(self) -> None:
+        """Wake the outbox workers of other processes at COMMIT (PostgreSQL only)."""
 
     def next_value(self, name: str) -> int:
         return int(self._execute(self._sql.next_value, (name,)).fetchone()[0])

@@ -39,6 +39,10 @@ from bot.store.sql import Statement, Statements
 
 __all__ = ["BatchTx", "ChatSession", "TurnPool", "Wire", "rollback"]
 
+# The channel on which the outbox workers of every process listen (bot/outbox.py).
+OUTBOX_CHANNEL = "intake_outbox"
+NOTIFY = f"NOTIFY {OUTBOX_CHANNEL}".encode()
+
 # Connections for chats in flight: a held chat keeps its connection while its reply is sent.
 POOL_SIZE = 10
 MAX_OVERFLOW = 90
@@ -256,7 +260,7 @@ class BatchTx:
 
     def erase(self) -> None:
         for stmt in (self._sql.erase_conversation, self._sql.erase_turns,
-                     self._sql.erase_leads):
+                     self._sql.erase_leads, self._sql.erase_outbox):
             self._execute(stmt, (self.chat_key,))
 
     def insert_lead(self, reference: str, lead: dict[str, Any]) -> None:
@@ -264,6 +268,15 @@ class BatchTx:
 
         self._execute(self._sql.insert_lead, (reference, self.chat_key, self._now(),
                                               _dumps(lead)))
+
+    def enqueue(self, event_id: str, target: str, type: str, reference: str,
+                chat_key: str | None, payload: str) -> None:
+        self._execute(self._sql.insert_outbox, (event_id, target, type, reference, chat_key,
+                                                payload, self._now()))
+
+    def notify(self) -> None:
+        # NOTIFY is transactional: the outbox workers hear it when this unit of work commits.
+        self.queue(NOTIFY)
 
     def next_value(self, name: str) -> int:
         return int(self._execute(self._sql.next_value, (name,)).get_value(0, 0))

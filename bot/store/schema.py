@@ -27,7 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["UTCDateTime", "conversations", "counters", "leads", "metadata", "turns"]
+__all__ = ["UTCDateTime", "conversations", "counters", "leads", "metadata", "outbox",
+           "turns"]
 
 # Alembic's bookkeeping table; not declared here (Alembic owns it), but dropped with the rest.
 VERSION_TABLE = "alembic_version"
@@ -102,6 +103,43 @@ leads = Table(
     Column("chat_key", String(200), nullable=False, index=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("data", Text, nullable=False),
+    # The broker who took the lead ("Ik bel deze" in the brokers' Telegram group, or the
+    # inbox): the first claim wins, later ones are told who has it.
+    Column("claimed_by", String(200), nullable=True),
+    Column("claimed_at", UTCDateTime, nullable=True),
+)
+
+# The transactional outbox (bot/outbox.py): one row per event and target, written in the same
+# transaction as what caused it (the final turn, a claim, an erasure), delivered by a worker.
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # The receiver's idempotency key (webhook-id, Message-ID): stable per lead, event, target.
+    Column("event_id", String(64), nullable=False),
+    Column("target", String(32), nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("reference", String(32), nullable=False, index=True),
+    # The chat whose personal data the payload carries, so an erasure removes the row with the
+    # chat; NULL for events that carry none (lead.erased).
+    Column("chat_key", String(200), nullable=True, index=True),
+    Column("payload", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("state", String(16), nullable=False),  # pending, delivered, failed
+    # A claimed row belongs to one worker until the lease runs out (a worker that died).
+    Column("leased_until", UTCDateTime, nullable=True),
+    Column("lease", String(32), nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("last_error", String(200), nullable=True),  # a status or error class, no data
+    UniqueConstraint("event_id", name="uq_outbox_event_id"),
+)
+
+# "Pending rows due now": a partial index of the rows still to deliver.
+Index(
+    "ix_outbox_due", outbox.c.due_at, outbox.c.id,
+    sqlite_where=outbox.c.state == "pending",
+    postgresql_where=outbox.c.state == "pending",
 )
 
 counters = Table(

@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from bot.store.schema import conversations, counters, leads, turns
+from bot.store.schema import conversations, counters, leads, outbox, turns
 
 __all__ = ["Statement", "Statements", "compile_statements", "utc_binder"]
 
@@ -75,7 +75,10 @@ class Statements:
     erase_conversation: Statement  # (chat_key)
     erase_turns: Statement    # (chat_key)
     erase_leads: Statement    # (chat_key)
+    erase_outbox: Statement   # (chat_key): pending hand-offs carry the chat's personal data
     insert_lead: Statement    # (reference, chat_key, now, data)
+    # (event_id, target, type, reference, chat_key, payload, now): nothing if the id exists
+    insert_outbox: Statement
     next_value: Statement     # (name) -> value
     transcript: Statement     # (chat_key) -> [(incoming, turn)]
     mark_delivered: Statement     # (now, chat_key, message_id); rowcount 1 if it was pending
@@ -128,6 +131,15 @@ def _declare(dialect: str) -> dict[str, tuple[ClauseElement | None, tuple[str, .
                                ("chat_key",)),
         "erase_turns": (delete(turns).where(t.chat_key == arg("chat_key")), ("chat_key",)),
         "erase_leads": (delete(leads).where(ld.chat_key == arg("chat_key")), ("chat_key",)),
+        "erase_outbox": (delete(outbox).where(outbox.c.chat_key == arg("chat_key")),
+                         ("chat_key",)),
+        "insert_outbox": (upsert(outbox).values(
+            event_id=arg("event_id"), target=arg("target"), type=arg("type"),
+            reference=arg("reference"), chat_key=arg("chat_key"), payload=arg("payload"),
+            created_at=arg("now"), due_at=arg("now"), attempts=literal_column("0"),
+            state=literal_column("'pending'"),
+        ).on_conflict_do_nothing(index_elements=[outbox.c.event_id]),
+            ("event_id", "target", "type", "reference", "chat_key", "payload", "now")),
         "insert_lead": (insert(leads).values(reference=arg("reference"),
                                              chat_key=arg("chat_key"), created_at=arg("now"),
                                              data=arg("data")),
