@@ -211,15 +211,9 @@ def api_routes(web: WebChannel | None) -> list[BaseRoute]:
             asked = QuoteRequest.model_validate_json(await request.body())
         except ValidationError as error:
             return _invalid(error)
-        try:
-            result = quote(asked)
-        except ArithmeticError:
-            # Amounts a schema allows but Decimal cannot price (a turnover of 5e-324 euro):
-            # the pricing core should refuse them itself (reported); until then a 422, not a 500.
-            return JSONResponse({"error": "invalid", "detail": [
-                {"loc": [], "msg": "the amounts are too small to price", "type": "value_error"},
-            ]}, 422)
-        return JSONResponse(localise_quote(result).model_dump(mode="json"))
+        # The models bound every amount (finite, >= 0, below a ceiling, cents), so whatever
+        # passed validation can be priced.
+        return JSONResponse(localise_quote(quote(asked)).model_dump(mode="json"))
 
     document = openapi(chat=web is not None)
 

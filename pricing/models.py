@@ -3,14 +3,20 @@
 The field names are a contract: the lead (intake.lead/v1) embeds a QuoteRequest as its answers
 and a Quote as its quote, and the website calculators post QuoteRequests to /api/v1/quotes.
 Money is Decimal inside; JSON carries euros as numbers.
+
+Every amount and percentage a request carries is checked before anything is priced: finite, not
+negative, below a ceiling no business comes near (MAX_EUR), and rounded to cents (half up;
+-0 becomes 0). So a request is either refused with a field error or priced; an absurd number
+(5e-324, 1e400, NaN, a 40-digit turnover) never reaches Decimal arithmetic that cannot hold it.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -21,6 +27,7 @@ from pydantic import (
 
 __all__ = [
     "INDEMNITY_PERIOD_WEEKS",
+    "MAX_EUR",
     "WAITING_PERIOD_HOURS",
     "BiQuote",
     "BiRequest",
@@ -47,12 +54,37 @@ def _json_number(value: Decimal) -> int | float:
 
 
 _NUMBER_SCHEMA = WithJsonSchema({"type": "number"}, mode="serialization")
-Money = Annotated[
-    Decimal,
-    PlainSerializer(_json_number, return_type=int | float, when_used="json"),
-    _NUMBER_SCHEMA,
-]
+_AS_NUMBER = PlainSerializer(_json_number, return_type=int | float, when_used="json")
+Money = Annotated[Decimal, _AS_NUMBER, _NUMBER_SCHEMA]
 Percentage = Money
+
+# Requests: the ceiling of any amount (a trillion euros; turnover has its own, lower one). Far
+# above every SME, and far below where the pricing's Decimal arithmetic (28 digits) stops
+# holding a premium to the cent.
+MAX_EUR = Decimal(10) ** 12
+MAX_TURNOVER_EUR = Decimal(10) ** 11
+_CENT = Decimal("0.01")
+_ZERO = Decimal(0)
+_HUNDRED = Decimal(100)
+
+
+def _to_cents(value: Decimal) -> Decimal:
+    # Runs after the bounds (see the field types below), so the value is finite and small
+    # enough to quantize. Whole values keep their short form ("2500", not "2500.00").
+    cents = value.quantize(_CENT, rounding=ROUND_HALF_UP)
+    if cents == cents.to_integral_value():
+        return Decimal(int(cents))  # also turns -0 into 0
+    return cents
+
+
+_CENTS = AfterValidator(_to_cents)
+# Field types of requests. The bounds come before the rounding, so they apply to the number as
+# sent (and show in the JSON Schema); a field that must be positive starts at 0.01, so that
+# nothing positive rounds to zero.
+Euros = Annotated[Decimal, Field(allow_inf_nan=False, ge=_ZERO, le=MAX_EUR), _CENTS,
+                  _AS_NUMBER, _NUMBER_SCHEMA]
+Share = Annotated[Decimal, Field(allow_inf_nan=False, ge=_ZERO, le=_HUNDRED), _CENTS,
+                  _AS_NUMBER, _NUMBER_SCHEMA]
 
 
 class _Model(BaseModel):
@@ -62,28 +94,30 @@ class _Model(BaseModel):
 class CreditRequest(_Model):
     """What the credit block of the dialogue (or a calculator) tells about the debtor book."""
 
-    credit_share_pct: Annotated[Percentage, Field(gt=0, le=100)] = Field(
+    credit_share_pct: Annotated[Decimal, Field(allow_inf_nan=False, ge=_CENT, le=_HUNDRED),
+                                _CENTS, _AS_NUMBER, _NUMBER_SCHEMA] = Field(
         description="Share of turnover invoiced on credit to businesses, in %."
     )
     debtor_count: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
         description="Number of business customers."
     )
-    top5_share_pct: Annotated[Percentage, Field(ge=0, le=100)] = Field(
+    top5_share_pct: Share = Field(
         description="Share of turnover with the five largest customers, in %."
     )
-    largest_exposure_eur: Annotated[Money, Field(ge=0)] | None = Field(
+    largest_exposure_eur: Euros | None = Field(
         default=None, description="Largest amount usually outstanding at one customer."
     )
     payment_term_days: Annotated[int, Field(ge=0, le=365)] = Field(
         default=30, description="Usual payment term in days."
     )
-    export_share_pct: Annotated[Percentage, Field(ge=0, le=100)] = Field(
+    export_share_pct: Share = Field(
         default=Decimal(0), description="Share of turnover with customers abroad, in %."
     )
-    bad_debt_3y_eur: Annotated[Money, Field(ge=0)] = Field(
+    bad_debt_3y_eur: Euros = Field(
         default=Decimal(0), description="Bad debts written off in the last three years."
     )
-    indemnity_pct: Annotated[Percentage, Field(ge=50, le=90)] | None = Field(
+    indemnity_pct: Annotated[Decimal, Field(allow_inf_nan=False, ge=50, le=90),
+                             _CENTS, _AS_NUMBER, _NUMBER_SCHEMA] | None = Field(
         default=None, description="Desired indemnity %; none means 'weet ik niet' (priced at 90)."
     )
 
@@ -91,8 +125,8 @@ class CreditRequest(_Model):
 class BiRequest(_Model):
     """Business-interruption parameters; the insured sum is the gross profit."""
 
-    variable_costs_eur: Annotated[Money, Field(ge=0)] | None = None
-    gross_profit_eur: Annotated[Money, Field(ge=0)] | None = None
+    variable_costs_eur: Euros | None = None
+    gross_profit_eur: Euros | None = None
     indemnity_period_weeks: Literal[26, 52, 78, 104] = 52
     waiting_period_hours: Literal[24, 48, 72, 168] = 48
     extra_costs: bool = False
@@ -108,8 +142,9 @@ class BiRequest(_Model):
 class QuoteRequest(_Model):
     """A prospect's profile: sector and turnover, plus a block per product asked for."""
 
-    sector: str = Field(description="Sector key from the sector catalogue.")
-    turnover_eur: Annotated[Money, Field(gt=0, le=Decimal("1e11"))]
+    sector: str = Field(max_length=100, description="Sector key from the sector catalogue.")
+    turnover_eur: Annotated[Decimal, Field(allow_inf_nan=False, ge=_CENT, le=MAX_TURNOVER_EUR),
+                            _CENTS, _AS_NUMBER, _NUMBER_SCHEMA]
     credit: CreditRequest | None = None
     bi: BiRequest | None = None
 

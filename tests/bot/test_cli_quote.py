@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "quote-request.json"
 
@@ -44,6 +46,18 @@ def test_bad_input_exits_2_naming_the_field_and_prints_no_quote() -> None:
     assert result.returncode == 2
     assert result.stdout == ""
     assert "credit.debtor_count" in result.stderr
+
+
+@pytest.mark.parametrize("raw", ["5e-324", "1e400", "NaN", "1" + "0" * 39])
+def test_an_absurd_turnover_exits_2_naming_the_field(raw: str) -> None:
+    # 5e-324 used to end in a decimal.InvalidOperation traceback from the pricing.
+    request = json.loads(EXAMPLE.read_text())
+    del request["bi"]
+    request["turnover_eur"] = "@@"
+    result = intake("quote", stdin=json.dumps(request).replace('"@@"', raw))
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == "" and "Traceback" not in result.stderr
+    assert "turnover_eur:" in result.stderr
 
 
 def test_not_json_exits_2() -> None:

@@ -306,6 +306,31 @@ async def test_quotes_api_gives_field_errors(api: tuple[WebApp, httpx.AsyncClien
     assert response.status_code == 422  # no product asked for
 
 
+@pytest.mark.parametrize("raw", ["5e-324", "1e400", "-0", "NaN", "Infinity", "-Infinity",
+                                 "1" + "0" * 39, '"1E+999999999"', "1e-30"])
+@pytest.mark.parametrize("field", [("turnover_eur",), ("credit", "credit_share_pct"),
+                                   ("credit", "bad_debt_3y_eur")], ids=".".join)
+async def test_quotes_api_refuses_absurd_amounts_with_a_field_error(
+        api: tuple[WebApp, httpx.AsyncClient], field: tuple[str, ...], raw: str) -> None:
+    """Never a 500: 5e-324 used to raise decimal.InvalidOperation inside the pricing."""
+    _built, client = api
+    request: dict[str, Any] = json.loads(EXAMPLE.read_text())
+    del request["bi"]  # credit only: a BI block would refuse a tiny turnover on its own
+    target = request
+    for key in field[:-1]:
+        target = target[key]
+    target[field[-1]] = "@@"
+    body = json.dumps(request).replace('"@@"', raw)
+    response = await client.post("/api/v1/quotes", content=body,
+                                 headers={"content-type": "application/json"})
+    if field == ("credit", "bad_debt_3y_eur") and raw in ("-0", "5e-324", "1e-30"):
+        # No bad debts, as far as cents go: a fine answer, priced.
+        assert response.status_code == 200, response.text
+        return
+    assert response.status_code == 422, response.text
+    assert [e["loc"] for e in response.json()["detail"]] == [list(field)]
+
+
 async def test_openapi_describes_every_api_route(api: tuple[WebApp, httpx.AsyncClient]) -> None:
     built, client = api
     spec = (await client.get("/openapi.json")).json()
