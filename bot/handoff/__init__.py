@@ -25,6 +25,7 @@ docs/handoff.md describes what each receives.
 """
 
 from bot.handoff.base import Failed, Retry, Target, TargetError
+from bot.handoff.config import new_client, targets_from_settings
 from bot.handoff.events import EVENT_TYPES, Event, EventType, event_id
 from bot.handoff.hubspot import HubSpotTarget
 from bot.handoff.mail import BrokerMailTarget, ProspectMailTarget
@@ -45,4 +46,6 @@ __all__ = [
     "TargetError",
     "WebhookTarget",
     "event_id",
+    "new_client",
+    "targets_from_settings",
 ]

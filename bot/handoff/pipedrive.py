@@ -86,12 +86,12 @@ def note_html(lead: Mapping[str, Any], event_type: str) -> str:
     reference = str(lead["reference"])
     lines = [f"<p><b>{html.escape(NOTE_MARK + reference)}</b></p>"]
     if is_urgent(lead, event_type):
-        lines.append(f"<p><b>{html.escape(_('Urgent: the prospect asked to be called back.'))}"
-                     "</b></p>")
+        urgent = _("Urgent: the prospect asked to be called back.")
+        lines.append(f"<p><b>{html.escape(urgent)}</b></p>")
     window = callback_window(lead)
     if window is not None:
-        lines.append(f"<p>{html.escape(_('Call-back window'))}: "
-                     f"{html.escape(window_text(*window))}</p>")
+        label = _("Call-back window")
+        lines.append(f"<p>{html.escape(label)}: {html.escape(window_text(*window))}</p>")
     sections: list[Section] = indication_sections(lead, offers=False)
     for section in sections:
         rows = "".join(f"<li>{html.escape(r.label)}: {html.escape(r.value)}</li>"
