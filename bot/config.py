@@ -138,6 +138,8 @@ class Settings(BaseSettings):
     telegram_secret: SecretStr | None = None
     broker_chat_id: str | None = None
 
+    # How long a hand-off is retried before it is marked failed and the brokers are alerted.
+    handoff_give_up_hours: float = Field(default=24.0, gt=0, le=24 * 14)
     # --- lead hand-off targets (bot/handoff/, docs/handoff.md) -------------------------------
     # Each is on when its settings are given; several at once.
     crm_webhook_url: str | None = None

@@ -87,10 +87,17 @@ class Metrics:
         self.webhook_rejected = Counter("intake_webhook_rejected",
                                         "Webhook requests refused, by reason.", ["reason"],
                                         registry=r)
+        self.handoffs = Counter("intake_handoffs",
+                                "Lead hand-off attempts settled, by target and outcome "
+                                "(delivered, retry, failed).", ["target", "outcome"],
+                                registry=r)
         self.dropoff: DropOffCollector | None = None
         if store is not None:
             self.dropoff = DropOffCollector(store, ttl=dropoff_ttl)
             r.register(self.dropoff)
+
+    def handoff_settled(self, target: str, outcome: str) -> None:
+        self.handoffs.labels(target=target, outcome=outcome).inc()
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric (may query the database: call it

@@ -133,6 +133,7 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._connecting = False
 
     # --- waking --------------------------------------------------------------------------------
 
@@ -160,7 +161,14 @@ class OutboxWorker:
         delay = 1.0
         while True:
             try:
-                async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+                # stop() lets a connect in progress finish: psycopg leaves a connection
+                # cancelled halfway to the garbage collector.
+                self._connecting = True
+                try:
+                    conn = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
+                finally:
+                    self._connecting = False
+                async with conn:
                     await conn.execute(f"LISTEN {OUTBOX_CHANNEL}")
                     delay = 1.0
                     self._wake.set()  # rows may have come while we were not listening
@@ -183,6 +191,10 @@ class OutboxWorker:
             self._tasks.append(asyncio.create_task(self._listen(), name="outbox-listen"))
 
     async def stop(self) -> None:
+        for _ in range(200):  # at most 2 s
+            if not self._connecting:
+                break
+            await asyncio.sleep(0.01)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import UTC, datetime, timedelta
 
 import uvicorn
 from pydantic import ValidationError
@@ -13,10 +14,15 @@ from sqlalchemy.engine import make_url
 
 from bot import logs
 from bot.config import Settings
+from bot.handoff.base import Target
+from bot.handoff.broker_group import BrokerGroupTarget
+from bot.handoff.config import new_client, targets_from_settings
 from bot.http import WebOptions, build_app
 from bot.metrics import MeteredRuntime, Metrics
+from bot.outbox import OutboxWorker, routes_of
 from bot.runtime import Runtime
 from bot.store import Store
+from bot.store.outbox import Claim, take_lead
 
 __all__ = ["StartupError", "configure_logging", "prepare_database", "serve"]
 
@@ -69,8 +75,12 @@ async def serve(settings: Settings) -> None:
         raise StartupError(f"cannot prepare the database at INTAKE_DATABASE_URL: "
                            f"{type(error).__name__}") from None
     metrics = Metrics(store)
-    runtime = MeteredRuntime(Runtime(store, profile=settings.profile), metrics)
+    inner = Runtime(store, profile=settings.profile)
+    runtime = MeteredRuntime(inner, metrics)
+    client = new_client()
+    targets = targets_from_settings(settings, client)
     telegram = None
+    group: BrokerGroupTarget | None = None
     if settings.telegram_token is not None:
         from bot.channels.telegram import TelegramChannel
 
@@ -81,9 +91,21 @@ async def serve(settings: Settings) -> None:
             webhook_url=settings.telegram_webhook_url,
             secret=settings.telegram_secret.get_secret_value()
             if settings.telegram_secret else None,
+            broker_chat_id=settings.broker_chat_id,
+            on_claim=lambda reference, by, user_id: _claim(store, targets, reference, by,
+                                                           user_id),
         )
+        if settings.broker_chat_id:
+            group = BrokerGroupTarget(telegram.app.bot, settings.broker_chat_id)
+            targets.append(group)
     else:
         log.info("Telegram is off: INTAKE_TELEGRAM_TOKEN is not set")
+    worker = OutboxWorker(store, targets, alert=group.alert if group is not None else None,
+                          give_up_after=timedelta(hours=settings.handoff_give_up_hours),
+                          on_settled=metrics.handoff_settled)
+    inner.routes = routes_of(targets)
+    inner.on_enqueue = worker.wake
+    log.info("lead hand-off: %s", ", ".join(t.name for t in targets) or "no targets configured")
     from bot.channels.web import WebChannel
 
     web = WebChannel(runtime, settings.profile)
@@ -120,15 +142,35 @@ async def serve(settings: Settings) -> None:
     log.info("serving on http://%s:%s (database: %s)", settings.host, settings.port,
              store.engine.url.render_as_string(hide_password=True))
     retention = asyncio.create_task(_retention(store, settings))
+    # Leads committed before a crash and never handed off go out now, once.
+    await worker.start()
     try:
         await server.serve()
     finally:
+        await worker.stop()
         retention.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await retention
         if telegram is not None:
             await telegram.stop()
+        await client.aclose()
         await asyncio.to_thread(store.dispose)
+
+
+async def _claim(store: Store, targets: list[Target], reference: str, by: str,
+                 user_id: int) -> Claim:
+    """A broker claims a lead ("Ik bel deze"): first one wins; the targets hear lead.claimed
+    in the same transaction."""
+    from bot import outbox as handoff
+
+    at = datetime.now(UTC)
+    routes = handoff.routes_of(targets)
+
+    def rows(chat_key: str | None) -> list[dict[str, object]]:
+        return handoff.claim_rows(reference, by=by, at=at, telegram_user_id=user_id,
+                                  chat_key=chat_key, routes=routes)
+
+    return await asyncio.to_thread(take_lead, store.engine, reference, by, at, rows)
 
 
 RETENTION_INTERVAL = 3600.0  # seconds between two retention runs

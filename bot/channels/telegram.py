@@ -12,7 +12,7 @@ import html
 import logging
 import os
 import traceback
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from telegram import (
@@ -27,8 +27,10 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.handoff.broker_group import CLAIM_PREFIX, claimed_text
 from bot.logs import chat_ref
 from bot.runtime import AsyncRuntime, Incoming
+from bot.store.outbox import Claim
 from flows.conversation import ChoiceOut, Turn
 from flows.i18n import N_, _
 
@@ -41,6 +43,9 @@ log = logging.getLogger("intake.telegram")
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 MAX_TEXT = 4096
+
+# (reference, the broker's name, their Telegram user id) -> who has the lead now.
+ClaimHandler = Callable[[str, str, int], Awaitable[Claim]]
 
 # Registered with setMyCommands; the engine understands each as typed text ("/terug").
 COMMANDS = (
@@ -110,8 +115,13 @@ class TelegramChannel:
         max_retries: int = 3,
         rate_limit: bool = True,
         builder: ApplicationBuilder | None = None,  # type: ignore[type-arg]
+        broker_chat_id: int | str | None = None,
+        on_claim: ClaimHandler | None = None,
     ) -> None:
         self.runtime = runtime
+        # The brokers' group (INTAKE_BROKER_CHAT_ID): its "Ik bel deze" presses are claims.
+        self.broker_chat_id = None if broker_chat_id is None else str(broker_chat_id)
+        self.on_claim = on_claim
         self.webhook_url = webhook_url
         self.secret = secret
         if webhook_url and not secret:
@@ -187,6 +197,11 @@ class TelegramChannel:
         if chat is None:
             return
         if chat.type != ChatType.PRIVATE:
+            query = update.callback_query
+            if (query is not None and self.broker_chat_id == str(chat.id)
+                    and (query.data or "").startswith(CLAIM_PREFIX)):
+                await self._claim(query)
+                return
             # An intake asks for personal details: never in a group, where others read along.
             log.info("telegram: ignored an update from a %s chat", chat.type)
             return
@@ -221,6 +236,36 @@ class TelegramChannel:
         if len(message.text) > MAX_TEXT:
             return Incoming(chat_key, message_id, notice="too_long")
         return Incoming(chat_key, message_id, text=message.text)
+
+    async def _claim(self, query: Any) -> None:
+        """"Ik bel deze" in the brokers' group: the first press claims the lead; the message
+        then says for everyone who took it and when, and a later press is told so."""
+        reference = (query.data or "")[len(CLAIM_PREFIX):]
+        user = query.from_user
+        if self.on_claim is None or user is None:
+            await query.answer()
+            return
+        claim = await self.on_claim(reference, user.full_name, user.id)
+        if not claim.exists:
+            await query.answer(_("This lead no longer exists."), show_alert=True)
+            return
+        assert claim.by is not None and claim.at is not None
+        taken = claimed_text(claim.by, claim.at)
+        try:
+            if claim.won:
+                await query.answer(_("The lead is yours."))
+            else:
+                await query.answer(_("Already taken. %(claim)s") % {"claim": taken},
+                                   show_alert=True)
+            message = query.message
+            if message is not None and message.reply_markup is not None:
+                await query.edit_message_text(
+                    f"{message.text_html}\n\n✅ {html.escape(taken, quote=False)}",
+                    parse_mode=ParseMode.HTML, reply_markup=None)
+        except TelegramError as error:  # an edit that another press made already
+            log.info("telegram: claim message not edited: %s", type(error).__name__)
+        log.info("telegram: lead %s claim pressed (%s)", reference,
+                 "taken" if claim.won else "already taken")
 
     async def _close_keyboard(self, query: Any) -> None:
         """Answer the button press and replace the buttons by the answer chosen ("✓ Beide"),

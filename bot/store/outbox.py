@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,8 +26,8 @@ from sqlalchemy import and_, delete, func, or_, select, update
 
 from bot.store.schema import outbox
 
-__all__ = ["OutboxRow", "OutboxState", "add", "claim", "done", "fail", "next_due", "retry",
-           "states", "stats"]
+__all__ = ["Claim", "OutboxRow", "OutboxState", "add", "claim", "done", "fail", "next_due", "retry",
+           "states", "stats", "take_lead"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,3 +190,34 @@ def forget_finished(engine: Any, before: datetime) -> int:
     with _begin(engine) as conn:
         return int(conn.execute(delete(outbox).where(
             and_(c.state == "delivered", c.finished_at < before))).rowcount or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Who has a lead: `won` when this call claimed it, else who was first."""
+
+    won: bool
+    by: str | None
+    at: datetime | None
+    exists: bool = True
+
+
+def take_lead(engine: Any, reference: str, by: str, at: datetime,
+              rows: Callable[[str | None], list[dict[str, Any]]]) -> Claim:
+    """Claim a lead for `by` unless someone was first; on success, in the same transaction,
+    the outbox rows `rows(chat_key)` (lead.claimed to the targets). Two presses at once: the
+    row lock of the UPDATE lets one through; the other finds it claimed."""
+    from bot.store.schema import leads
+
+    c = leads.c
+    with _begin(engine) as conn:
+        won = conn.execute(update(leads).where(c.reference == reference, c.claimed_by.is_(None))
+                           .values(claimed_by=by, claimed_at=at)).rowcount == 1
+        row = conn.execute(select(c.chat_key, c.claimed_by, c.claimed_at)
+                           .where(c.reference == reference)).first()
+        if row is None:
+            return Claim(False, None, None, exists=False)
+        if won:
+            add(conn, rows(row.chat_key), at)
+    return Claim(won, row.claimed_by,
+                 None if row.claimed_at is None else _utc(row.claimed_at))
