@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from datetime import datetime
 from functools import cache
 from typing import Any
 
-from flows import matching, parsing, readers
+from flows import matching, moments, parsing, readers
 from flows.conversation import ChoiceOut, Context, Conversation, Reply, Turn
 from flows.flow import DONE, NEW, STOPPED, Flow, current
 from flows.i18n import N_, _
 from flows.lead import build_lead
+from flows.office_hours import TZ, office_hours
 from flows.products import PRODUCTS, chosen, intent
-from flows.questions import YES_NO, consented, moment_text
+from flows.questions import YES_NO, callback_window, consented
 from flows.spec import Choice, Confirm, Effect, Invalid, Question
 
 __all__ = ["NOTICES", "current_turn", "step"]
@@ -193,20 +195,33 @@ def _finish(flow: Flow, conv: Conversation, ctx: Context, prefix: str | None = N
             "Understood: I will not pass anything on. Type 'vergeet mij' to erase your "
             "answers, or 'opnieuw' to start again.")))
         return _turn(flow, conv, replies, ctx, done=True)
+    now = ctx.now()
     if conv.lead is None:
+        window = callback_window(answers, now, ctx.broker_office_hours)
+        if window is not None and window.notice:
+            replies.append(Reply(window.notice))
         conv.reference = ctx.new_reference()
-        lead = build_lead(answers, reference=conv.reference, channel=ctx.channel, now=ctx.now())
+        lead = build_lead(answers, reference=conv.reference, channel=ctx.channel, now=now)
         conv.lead = lead.model_dump(mode="json", by_alias=True)
-    moment = moment_text(answers)
-    args = {"reference": conv.reference, "broker": _broker(ctx), "moment": moment}
-    if moment:
-        text = _("Thank you! Your reference number is %(reference)s. An adviser of %(broker)s "
-                 "will call you (%(moment)s).") % args
-    else:
-        text = _("Thank you! Your reference number is %(reference)s. An adviser of %(broker)s "
-                 "will call you at the moment you gave.") % args
-    replies.append(Reply(text))
+    replies.append(Reply(_closing(conv, ctx, now)))
     return _turn(flow, conv, replies, ctx, done=True, lead=conv.lead)
+
+
+def _closing(conv: Conversation, ctx: Context, now: datetime) -> str:
+    """The reference, and who calls when: the lead's call-back window, or else by the end of
+    the next office day (Dutch public holidays skipped)."""
+    args = {"reference": conv.reference or "-", "broker": _broker(ctx)}
+    window = ((conv.lead or {}).get("contact") or {}).get("callback_window")
+    if window:
+        args["when"] = moments.describe(datetime.fromisoformat(window["start"]),
+                                        datetime.fromisoformat(window["end"]), now)
+        return _("Thank you! Your reference is %(reference)s. An adviser of %(broker)s will "
+                 "call you %(when)s.") % args
+    args["day"] = moments.show_day(
+        moments.next_business_day(now, office_hours(ctx.broker_office_hours)),
+        now.astimezone(TZ).date())
+    return _("Thank you! Your reference is %(reference)s. An adviser of %(broker)s will "
+             "contact you by %(day)s at the latest.") % args
 
 
 def _already_sent(flow: Flow, conv: Conversation, ctx: Context) -> Turn:
@@ -323,6 +338,8 @@ def _answer(flow: Flow, conv: Conversation, ctx: Context, text: str | None,
     q = flow.by_id[conv.state]
     try:
         value = _resolve(q, conv, text, choice)
+        if q.settle is not None:
+            value = q.settle(value, conv.answers, ctx)
     except Invalid as wrong:
         conv.attempts += 1
         prefix = wrong.message

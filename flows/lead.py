@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from flows.i18n import _
 from flows.present import localise_quote
@@ -26,6 +26,7 @@ from pricing.models import Money
 __all__ = [
     "CONSENT_TEXT_VERSION",
     "SCHEMA",
+    "CallbackWindow",
     "Lead",
     "build_lead",
     "build_request",
@@ -60,11 +61,24 @@ class Company(_Model):
     sbi_section: str | None = None
 
 
+class CallbackWindow(_Model):
+    """When the adviser is to call: inside the broker's office hours, Europe/Amsterdam time."""
+
+    start: AwareDatetime = Field(description="ISO 8601 with offset, e.g. "
+                                             "2026-11-26T13:00:00+01:00")
+    end: AwareDatetime
+
+
 class Contact(_Model):
     name: str | None = None
     email: str | None = None
     phone: str | None = Field(default=None, description="E.164, e.g. +31612345678")
-    callback_preference: str | None = None
+    callback_preference: str | None = Field(
+        default=None, description="The preferred moment in the prospect's own words, or a "
+                                  "button's value ('ochtend', 'maakt niet uit').")
+    callback_window: CallbackWindow | None = Field(
+        default=None, description="The preferred moment as the prospect confirmed it, placed "
+                                  "in the office hours (Dutch public holidays skipped).")
 
 
 class Consent(_Model):
@@ -93,6 +107,8 @@ class Lead(_Model):
     created_at: datetime
     channel: str
     intent: Literal["quote", "callback"]
+    urgent: bool = Field(default=False, description="The prospect asked to be called "
+                                                    "(intent callback): call first.")
     products: list[str] = Field(description="Product keys: 'credit', 'bi'.")
     company: Company
     contact: Contact
@@ -146,6 +162,7 @@ def _partial(answers: Answers) -> PartialAnswers:
 def build_lead(answers: Answers, *, reference: str, channel: str, now: datetime) -> Lead:
     """The lead for a finished conversation: complete for a quote, partial for a call-back."""
     sector = answers.get("sector")
+    moment = answers.get("callback_moment")  # {"text", "start", "end"} (older: the text)
     request: QuoteRequest | PartialAnswers
     priced: Quote | None = None
     try:
@@ -159,6 +176,7 @@ def build_lead(answers: Answers, *, reference: str, channel: str, now: datetime)
         created_at=now,
         channel=channel,
         intent=intent(answers),  # type: ignore[arg-type]
+        urgent=intent(answers) == "callback",
         products=list(chosen(answers)),
         company=Company(
             name=answers.get("company_name"),
@@ -170,7 +188,9 @@ def build_lead(answers: Answers, *, reference: str, channel: str, now: datetime)
             name=answers.get("contact_name"),
             email=answers.get("email"),
             phone=answers.get("phone"),
-            callback_preference=answers.get("callback_moment"),
+            callback_preference=moment.get("text") if isinstance(moment, dict) else moment,
+            callback_window=CallbackWindow(start=moment["start"], end=moment["end"])
+            if isinstance(moment, dict) and "start" in moment else None,
         ),
         answers=request,
         quote=priced,

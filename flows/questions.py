@@ -8,15 +8,20 @@ from __future__ import annotations
 import re
 from collections.abc import MutableMapping
 from dataclasses import replace
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flows import matching, parsing
+from flows import matching, moments, parsing
 from flows.i18n import N_, _, money
+from flows.office_hours import office_hours
 from flows.products import PRODUCTS, chosen, intent
 from flows.readers import ask_which, propose, read, show_money
 from flows.spec import Answers, Choice, Confirm, Effect, Invalid, Question, limit
 from pricing import SECTORS, QuoteRequest
+
+if TYPE_CHECKING:
+    from flows.conversation import Context
 
 __all__ = [
     "CALLBACK",
@@ -24,8 +29,8 @@ __all__ = [
     "CONSENT_PROMPT",
     "OPENING",
     "YES_NO",
+    "callback_window",
     "consented",
-    "moment_text",
     "on_callback_path",
     "on_quote_path",
 ]
@@ -208,21 +213,17 @@ def _read_kvk(text: str, answers: Answers) -> str | None:
     return str(read(parsing.parse_kvk, text, str))
 
 
+# A button's value is read like typed words: it becomes a window the same way.
 MOMENT_CHOICES = (
+    Choice("asap", N_("As soon as possible"), "zo snel mogelijk",
+           ("zo snel mogelijk", "zsm", "asap", "meteen", "nu")),
     Choice("morning", N_("In the morning"), "ochtend", ("ochtend", "s ochtends", "morgens")),
     Choice("afternoon", N_("In the afternoon"), "middag", ("middag", "s middags")),
     Choice("late", N_("Late afternoon"), "eind van de middag", ("eind van de middag",)),
-    Choice("any", N_("Any time"), "maakt niet uit", ("maakt niet uit", "altijd", "wanneer")),
+    Choice("any", N_("Any time"), "maakt niet uit",
+           ("maakt niet uit", "altijd", "wanneer", "weet ik niet", "geen idee",
+            "geen voorkeur")),
 )
-
-
-def moment_text(answers: Answers) -> str | None:
-    """The chosen call-back moment's Dutch label; None for the prospect's own words, which the
-    closing message never echoes."""
-    for choice in MOMENT_CHOICES:
-        if choice.value == answers.get("callback_moment"):
-            return choice.text()
-    return None
 
 
 def consented(answers: Answers) -> bool:
@@ -230,11 +231,89 @@ def consented(answers: Answers) -> bool:
     return answers.get("consent") is True
 
 
+_MOMENT_ERRORS = {
+    "unreadable": N_("I could not read a day or time in that."),
+    "negated": N_("Please name a moment that does suit you."),
+}
+
+
+def _moment_error(code: str) -> Invalid:
+    return Invalid(_(_MOMENT_ERRORS.get(code) or _MOMENT_ERRORS[_UNREADABLE]))
+
+
+_UNREADABLE = "unreadable"
+
+
 def _read_moment(text: str, answers: Answers) -> str:
+    """The prospect's own words, once they say when (the window is placed by `_settle_moment`,
+    which knows the clock and the office hours)."""
     moment = " ".join(text.split())
     if not moment or len(moment) > 200 or not any(c.isalnum() for c in moment):
-        raise Invalid(_("Tell me when suits you, for example 'dinsdagochtend'."))
+        raise _moment_error(_UNREADABLE)
+    try:
+        moments.parse(moment)
+    except moments.MomentError as error:
+        raise _moment_error(error.code) from None
     return moment
+
+
+def _window_answer(said: str, window: moments.Window) -> dict[str, str]:
+    # The stored answer: the prospect's words (or the button's value) and the window.
+    return {"text": said, "start": window.start.isoformat(), "end": window.end.isoformat()}
+
+
+def _settle_moment(value: Any, answers: Answers, ctx: Context) -> Any:
+    """The moment as a window in the office hours, shown back for a yes or no."""
+    if isinstance(value, dict):
+        return value
+    said = str(value)
+    now = ctx.now()
+    try:
+        window = moments.resolve(moments.parse(said), now,
+                                 office_hours(ctx.broker_office_hours))
+    except moments.MomentError as error:
+        raise _moment_error(error.code) from None
+    shown = moments.describe(window.start, window.end, now)
+    message = _("An adviser will then call you %(when)s. Is that right?") % {"when": shown}
+    if window.notice:
+        message = f"{window.notice} {message}"
+    raise Confirm(message, (Choice("p0", shown, _window_answer(said, window), literal=True),))
+
+
+def _show_moment(value: Any) -> str:
+    if isinstance(value, dict) and "start" in value:
+        return moments.describe(datetime.fromisoformat(value["start"]),
+                                datetime.fromisoformat(value["end"]))
+    return str(value)
+
+
+def callback_window(answers: MutableMapping[str, Any], now: datetime,
+                    hours: str) -> moments.Window | None:
+    """The call-back window as it stands when the lead is made, or None without a moment.
+
+    A confirmed window that has passed meanwhile (the prospect came back a day later), or a
+    moment stored before windows existed, is placed again from `now`: the first office hours
+    for words that no longer fit. The answer is updated; `notice` says what moved.
+    """
+    value = answers.get("callback_moment")
+    if value is None:
+        return None
+    calendar = office_hours(hours)
+    said = value.get("text", "") if isinstance(value, dict) else str(value)
+    if isinstance(value, dict) and "start" in value:
+        start, end = datetime.fromisoformat(value["start"]), datetime.fromisoformat(value["end"])
+        if end > now:
+            return moments.Window(start, end)
+        asap = moments.resolve(moments.Moment(kind="asap"), now, calendar)
+        window = moments.Window(asap.start, asap.end,
+                                _("The moment you chose has passed meanwhile."))
+    else:
+        try:
+            window = moments.resolve(moments.parse(said), now, calendar)
+        except moments.MomentError:
+            window = moments.resolve(moments.Moment(kind="asap"), now, calendar)
+    answers["callback_moment"] = _window_answer(said, window)
+    return window
 
 
 def _read_yes_no(text: str, answers: Answers) -> bool:
@@ -377,9 +456,10 @@ CLOSING = (
         "callback_moment", "closing",
         N_("When does a call suit you best?"),
         N_("So the adviser calls when it suits you."),
-        N_("For example: 'dinsdagochtend'."),
+        N_("For example: 'dinsdagochtend', 'morgen na 14:00' or 'zo snel mogelijk'."),
         parse=_read_moment, choices=MOMENT_CHOICES, applies=on_quote_path, free_text=True,
-        topics=("moment", "terugbellen", "belmoment"), label=N_("Preferred moment"),
+        settle=_settle_moment, topics=("moment", "terugbellen", "belmoment"),
+        label=N_("Preferred moment"), show=_show_moment,
     ),
     Question(
         "consent", "closing",

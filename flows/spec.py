@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flows.i18n import _
+
+if TYPE_CHECKING:
+    from flows.conversation import Context
 
 __all__ = [
     "Answers",
@@ -105,6 +108,10 @@ class Question:
     input_hint: str | None = None
     # Said before the question (the summary of every answer before "Is everything correct?").
     preamble: Callable[[Answers], str] | None = None
+    # After an answer is read (typed or a button), before it is stored: what only the
+    # dialogue's surroundings can decide (the clock, the broker's office hours). Returns the
+    # value to store, or raises Confirm (show it back first) or Invalid.
+    settle: Callable[[Any, Answers, Context], Any] | None = None
     # After the answer is stored: may change other answers and say something or run a command.
     after: Callable[[Any, MutableMapping[str, Any]], Effect | None] | None = None
     # "weet ik niet" on a number question: bands the prospect can pick, stored as estimates.

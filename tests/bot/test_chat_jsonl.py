@@ -78,6 +78,8 @@ def test_both_products_typed_untidily_end_in_a_complete_lead(db_url: str) -> Non
     chat.say("06-12345678")
     chat.say("KvK 1234 5678")
     chat.say("dinsdagochtend")
+    assert chat.turn["step"] == "callback_moment" and "Klopt dat?" in chat.text
+    chat.say("ja")  # the call-back window shown back
     assert chat.turn["step"] == "consent"
     chat.say("ja")
     turn = chat.turn
@@ -133,7 +135,7 @@ def test_credit_only_with_few_customers_skips_the_top5_question(db_url: str) -> 
         chat.say(line)
     assert chat.turn["step"] == "summary", chat.text
     for line in ["klopt", "Sanne Bakker", "Bakker Software", "sanne@bakker.nl",
-                 "+31 6 1234 5678", "overslaan", "Maakt niet uit", "ja"]:
+                 "+31 6 1234 5678", "overslaan", "Maakt niet uit", "ja", "ja"]:
         chat.say(line)
     lead = chat.turn["lead"]
     assert lead["products"] == ["credit"]
@@ -155,7 +157,7 @@ def test_bi_only_with_gross_profit_given_directly(db_url: str) -> None:
         chat.say(line)
     assert chat.turn["step"] == "summary", chat.text
     for line in ["Klopt, ga verder", "Piet", "Eetcafe De Hoek", "piet@dehoek.nl",
-                 "020-1234567", "12345678", "ochtend", "ja"]:
+                 "020-1234567", "12345678", "ochtend", "ja", "ja"]:
         chat.say(line)
     lead = chat.turn["lead"]
     assert lead["products"] == ["bi"]
@@ -179,6 +181,7 @@ def test_callback_path_carries_what_was_answered_so_far(db_url: str) -> None:
     chat.say("06 1234 5678")
     chat.say("na vijven")
     chat.say("ja")
+    chat.say("ja")
     lead = chat.turn["lead"]
     assert chat.turn["done"] is True
     assert lead["intent"] == "callback"
@@ -194,7 +197,7 @@ def test_bel_mij_liever_as_the_first_choice(db_url: str) -> None:
     chat = JsonlChat(db_url)
     chat.say("Bel mij liever")
     assert chat.turn["step"] == "cb_name"
-    for line in ["Ali", "0612345678", "morgen", "ja"]:
+    for line in ["Ali", "0612345678", "morgen", "ja", "ja"]:
         chat.say(line)
     assert chat.turn["lead"]["intent"] == "callback"
     assert chat.turn["lead"]["products"] == []
@@ -334,7 +337,7 @@ def test_an_estimate_is_marked_in_the_lead(db_url: str) -> None:
     assert "€\u00a01.500.000 (schatting)" in chat.text
     for line in ["80%", "25", "50%", "overslaan", "50.000", "30 dagen", "geen export",
                  "nee", "90%", "ja", "Jan Jansen", "Jansen Bouw", "jan@jansenbouw.nl",
-                 "0612345678", "overslaan", "ochtend", "ja"]:
+                 "0612345678", "overslaan", "ochtend", "ja", "ja"]:
         chat.say(line)
     assert chat.turn["done"], chat.text
     assert chat.turn["lead"]["estimated"] == ["turnover"]

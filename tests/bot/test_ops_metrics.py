@@ -16,8 +16,8 @@ from flows.flow import current
 ROUTE = ["beide", "groothandel", "1,2 miljoen", "90", "40", "35%", "overslaan", "80.000",
          "30 dagen", "10%", "0", "90%", "7 ton", "ja", "12 maanden", "48 uur", "ja", "1",
          "Klopt, ga verder", "Jan de Vries", "Vries BV", "jan@vries.nl", "0612345678",
-         "overslaan", "ochtend", "ja"]
-CALLBACK = ["bel mij", "Jan de Vries", "0612345678", "ochtend", "ja"]
+         "overslaan", "ochtend", "ja", "ja"]
+CALLBACK = ["bel mij", "Jan de Vries", "0612345678", "ochtend", "ja", "ja"]
 
 _ids = itertools.count(1)
 

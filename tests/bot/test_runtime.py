@@ -13,7 +13,7 @@ from bot.store import Store
 ROUTE = ["beide", "groothandel", "1,2 miljoen", "90", "40", "35%", "overslaan", "80.000",
          "30 dagen", "10%", "0", "90%", "7 ton", "ja", "12 maanden", "48 uur", "ja", "1",
          "Klopt, ga verder", "Jan de Vries", "Vries BV", "jan@vries.nl", "0612345678",
-         "overslaan", "ochtend", "ja"]
+         "overslaan", "ochtend", "ja", "ja"]
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ TYPED = ["beide", "aannemer", "anderhalf miljoen", "80%", "zo'n 25", "de helft",
          "€ 75.000,-", "60 dagen", "geen", "nul", "weet ik niet", "6 ton", "ja hoor",
          "12 maanden", "48 uur", "jazeker", "meerdere", "Klopt, ga verder", "Jan de Vries",
          "De Vries Bouw B.V.", "jan@devries-bouw.nl", "06-12345678", "overslaan",
-         "dinsdagochtend", "ja"]
+         "dinsdagochtend", "ja", "ja"]
 
 
 class Harness:
@@ -159,8 +159,9 @@ async def test_a_conversation_by_buttons_closes_each_keyboard(harness: Harness) 
     assert "eigen telefoonnummer" in sent[0]["text"]
     sent = await harness.exchange(harness.server.make_contact_update(
         chat, "+31612345678", contact_user_id=chat, user_id=chat))
-    assert buttons(sent[-1])[:2] == ["morning", "afternoon"]
+    assert buttons(sent[-1])[:3] == ["asap", "morning", "afternoon"]
     await harness.press(chat, "morning")
+    await harness.press(chat, "yes")  # the call-back window shown back
     sent = await harness.press(chat, "yes")
     assert "IK-20" in sent[-1]["text"]
 
@@ -337,7 +338,7 @@ async def test_a_quote_conversation_pressing_every_button_it_can(harness: Harnes
         ("press", "78"), ("press", "72"), ("press", "no"), ("press", "1"),
         ("press", "confirm"), ("say", "Eva Jansen"), ("say", "Jansen Groothandel"),
         ("say", "eva@jansen.nl"), ("say", "+31 6 1234 5678"), ("press", "skip"),
-        ("press", "any"), ("press", "yes"),
+        ("press", "any"), ("press", "yes"), ("press", "yes"),
     ]
     sent: list[dict[str, Any]] = []
     for how, value in steps:

@@ -50,3 +50,4 @@ def test_the_example_lead_in_the_docs_matches_the_contract() -> None:
     _, turn = play([*ROUTE, "ja"])
     assert turn.lead is not None
     assert set(example) == set(turn.lead), "the example shows every field a lead has"
+    assert set(example["contact"]) == set(turn.lead["contact"])

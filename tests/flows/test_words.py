@@ -102,6 +102,7 @@ def test_no_prompt_speaks_of_buttons() -> None:
 def test_the_closing_message_never_echoes_the_prospects_words() -> None:
     conv, _turn = to_question("callback_moment")
     say(conv, "<b>na vijven</b> bel maar")
+    say(conv, "ja")  # the window shown back
     turn = say(conv, "ja")
     assert turn.done
     assert "na vijven" not in text(turn) and "<b>" not in text(turn)

@@ -34,11 +34,12 @@ PROFILE = BrokerProfile(name="Van Dijk Assurantiën", phone="020-1234567",
                         brand_color="#0b6e4f")
 
 # A complete conversation, answered the way prospects type (tests/support/dialogue.ROUTE), up to
-# and including consent: the last turn is done and carries the lead.
+# and including consent ("ja" to the call-back window shown back, "ja" to consent): the last turn
+# is done and carries the lead.
 ROUTE = ["beide", "we zijn een aannemer", "1,2 miljoen", "90", "40", "35%", "overslaan",
          "80.000", "30 dagen", "10%", "0", "90%", "7 ton", "ja", "12 maanden", "48 uur", "ja",
          "1", "Klopt, ga verder", "Jan de Vries", "Vries BV", "jan@vries.nl", "0612345678",
-         "overslaan", "ochtend", "ja"]
+         "overslaan", "ochtend", "ja", "ja"]
 
 
 @dataclass

@@ -178,6 +178,9 @@ async def test_bel_mij_at_any_step_switches_to_the_call_back_path(
         turn = await say(client, token, line)
     assert turn["step"] == "cb_moment"
     turn = await say(client, token, choice="morning")
+    assert "Klopt dat?" in texts(turn)  # the call-back window shown back
+    turn = await say(client, token, choice="yes")
+    assert turn["step"] == "cb_consent"
     turn = await say(client, token, choice="yes")
     assert turn["done"] and turn["lead"]["intent"] == "callback"
 
