@@ -219,13 +219,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _configured_routes() -> tuple[Any, ...]:
+    """The hand-off targets INTAKE_* configures (names and events only: nothing is sent
+    here; the service's worker delivers what is queued)."""
+    import httpx
+    from pydantic import ValidationError as SettingsError
+
+    from bot.config import Settings
+    from bot.handoff.config import targets_from_settings
+    from bot.outbox import routes_of
+
+    try:
+        settings = Settings()
+    except SettingsError:
+        return ()
+    return routes_of(targets_from_settings(settings, httpx.AsyncClient()))
+
+
 def cmd_erase(args: argparse.Namespace) -> int:
     """AVG: remove the prospect behind a lead reference from every table."""
     from bot.privacy import erase_reference
 
     runtime = _runtime(args.db)
     try:
-        if not erase_reference(runtime.store, args.reference):
+        if not erase_reference(runtime.store, args.reference, _configured_routes()):
             print(f"no lead with reference {args.reference}", file=sys.stderr)
             return 1
         print(f"erased {args.reference}")

@@ -1,11 +1,14 @@
 """AVG: erasure ("vergeet mij", `intake erase REFERENCE`) and retention, over every table.
 
-What a prospect said lives in three tables, all keyed by the chat key (for Telegram that is the
-prospect's user id): `conversations`, `turns` and `leads`. `counters` holds only the lead
-number sequence. Erasing a chat deletes its rows from all three and then scrubs what the engine
-keeps of deleted rows: SQLite overwrites deleted content (`secure_delete`, set on every
-connection) and its write-ahead log is checkpointed and truncated; PostgreSQL's dead row versions
-are vacuumed. docs/privacy.md says what remains and for how long.
+What a prospect said lives in four tables, all keyed by the chat key (for Telegram that is the
+prospect's user id): `conversations`, `turns`, `leads` and `outbox` (hand-offs not yet
+delivered or kept after delivery). An erasure asked for by the prospect is passed on to the
+targets that take `lead.erased` (only the reference travels); retention is not. `counters`
+holds only the lead number sequence. Erasing a chat deletes its rows from all four and then
+scrubs what the engine keeps of deleted rows: SQLite overwrites deleted content
+(`secure_delete`, set on every connection) and its write-ahead log is checkpointed and
+truncated; PostgreSQL's dead row versions are vacuumed. docs/privacy.md says what remains and
+for how long.
 
 Erasures are logged with a keyed chat reference and row counts only, never the data.
 """
@@ -13,13 +16,16 @@ Erasures are logged with a keyed chat reference and row counts only, never the d
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, exists, select, text
 
 from bot.logs import chat_ref
+from bot.outbox import Route, erased_rows
 from bot.store import Store
+from bot.store import outbox as outbox_table
 from bot.store.schema import conversations, leads, outbox, turns
 
 __all__ = ["Purged", "erase_chat", "erase_reference", "purge", "scrub"]
@@ -41,26 +47,38 @@ def scrub(store: Store) -> None:
             conn.execute(text(f"VACUUM {table.name}"))
 
 
-def _delete_chats(store: Store, chat_keys: list[str]) -> int:
+def _delete_chats(store: Store, chat_keys: list[str],
+                  routes: Sequence[Route] = ()) -> int:
+    """Delete the chats' rows; with `routes`, the targets that took their leads are told
+    (lead.erased, only the reference) in the same transaction."""
     removed = 0
     with store.engine.begin() as conn:
+        if routes:
+            references = conn.execute(select(leads.c.reference)
+                                      .where(leads.c.chat_key.in_(chat_keys))).scalars().all()
         for table in PERSONAL_TABLES:
             for start in range(0, len(chat_keys), 500):
                 batch = chat_keys[start:start + 500]
                 removed += conn.execute(delete(table).where(table.c.chat_key.in_(batch)))\
                     .rowcount or 0
+        if routes:
+            now = datetime.now(UTC)
+            rows = [row for reference in references
+                    for row in erased_rows(reference, at=now, routes=routes)]
+            outbox_table.add(conn, rows, now)
     return removed
 
 
-def erase_chat(store: Store, chat_key: str) -> int:
-    """Remove every row of this chat from every table; returns how many rows went."""
-    removed = _delete_chats(store, [chat_key])
+def erase_chat(store: Store, chat_key: str, routes: Sequence[Route] = ()) -> int:
+    """Remove every row of this chat from every table; returns how many rows went. The
+    targets in `routes` that take `lead.erased` hear of each of its leads."""
+    removed = _delete_chats(store, [chat_key], routes)
     scrub(store)
     log.info("privacy: erased chat %s (%d rows)", chat_ref(chat_key), removed)
     return removed
 
 
-def erase_reference(store: Store, reference: str) -> bool:
+def erase_reference(store: Store, reference: str, routes: Sequence[Route] = ()) -> bool:
     """`intake erase REFERENCE`: the prospect behind a lead, from every table. False when no
     lead has that reference."""
     with store.engine.connect() as conn:
@@ -68,7 +86,7 @@ def erase_reference(store: Store, reference: str) -> bool:
             .scalar_one_or_none()
     if chat_key is None:
         return False
-    erase_chat(store, chat_key)
+    erase_chat(store, chat_key, routes)
     return True
 
 

@@ -4,6 +4,7 @@ table, and on SQLite from the file's free pages and the write-ahead log too."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -13,10 +14,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from bot.outbox import routes_of
 from bot.privacy import purge
 from bot.runtime import Incoming, Runtime
 from bot.store import Store, metadata
-from bot.store.schema import conversations, leads, turns
+from bot.store.schema import conversations, leads, outbox, turns
 from tests.support.dialogue import ROUTE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,19 +60,34 @@ def _everywhere(store: Store, needle: str) -> list[str]:
     return found
 
 
+class _Crm:
+    """A hand-off target by name: its rows wait in the outbox (no worker runs here)."""
+
+    name = "crm"
+    events = frozenset({"lead.created", "lead.erased"})
+
+    async def deliver(self, event: object) -> None:  # pragma: no cover - never delivered
+        raise AssertionError
+
+
 def test_vergeet_mij_leaves_no_trace_in_any_table(store: Store) -> None:
-    runtime = Runtime(store)
+    runtime = Runtime(store, routes=routes_of([_Crm()]))
     chat = "telegram:770001"
     _finish(runtime, chat)
     _finish(runtime, "telegram:770002", "Anna Blijft", "0611112222")  # someone who stays
-    assert set(_everywhere(store, NAME)) >= {"conversations", "turns", "leads"}
+    assert set(_everywhere(store, NAME)) >= {"conversations", "turns", "leads", "outbox"}
     runtime.process(Incoming(chat, "e1", text="vergeet mij"))
     turn = runtime.process(Incoming(chat, "e2", text="ja"))[0]
     assert turn.erase
     assert _everywhere(store, NAME) == []
     assert _everywhere(store, PHONE[1:]) == []
     assert _everywhere(store, "770001") == [], "not even the chat key (the Telegram user id)"
-    assert set(_everywhere(store, "770002")) >= {"conversations", "turns", "leads"}
+    assert set(_everywhere(store, "770002")) >= {"conversations", "turns", "leads", "outbox"}
+    # The CRM is told, with the reference alone.
+    with store.engine.connect() as conn:
+        erased = conn.execute(select(outbox.c.payload).where(outbox.c.type == "lead.erased"))
+        assert [json.loads(p)["data"].keys() for p in erased.scalars()] == [
+            {"reference", "erased_at"}]
 
 
 def test_a_sqlite_file_keeps_no_copy_of_an_erased_name(tmp_path: Path) -> None:
@@ -92,15 +109,21 @@ def test_intake_erase_removes_the_prospect_behind_a_reference(tmp_path: Path) ->
     url = f"sqlite:///{tmp_path / 'erase.sqlite3'}"
     store = Store(url)
     store.upgrade()
-    reference = _finish(Runtime(store), "telegram:770004")
+    reference = _finish(Runtime(store, routes=routes_of([_Crm()])), "telegram:770004")
     store.dispose()
+    # With a CRM webhook configured, the erasure is passed on to it (queued for the service).
+    env = {**os.environ, "INTAKE_CRM_WEBHOOK_URL": "http://127.0.0.1:9/hook",
+           "INTAKE_CRM_WEBHOOK_SECRET": "whsec_" + "QUJD" * 8}
     done = subprocess.run([sys.executable, "-m", "bot", "erase", reference, "--db", url],
-                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+                          capture_output=True, text=True, cwd=ROOT, timeout=60, env=env)
     assert done.returncode == 0, done.stderr
     assert reference in done.stdout
     assert NAME not in done.stderr + done.stdout, "the erasure is logged without the data"
     store = Store(url)
     assert _everywhere(store, NAME) == [] and _everywhere(store, "770004") == []
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(outbox.c.target, outbox.c.type, outbox.c.reference)).all()
+    assert [tuple(r) for r in rows] == [("webhook", "lead.erased", reference)]
     store.dispose()
     again = subprocess.run([sys.executable, "-m", "bot", "erase", reference, "--db", url],
                            capture_output=True, text=True, cwd=ROOT, timeout=60)
