@@ -140,6 +140,9 @@ class Settings(BaseSettings):
 
     # How long a hand-off is retried before it is marked failed and the brokers are alerted.
     handoff_give_up_hours: float = Field(default=24.0, gt=0, le=24 * 14)
+    # How long a worker owns a hand-off it took: longer than one delivery can last (the HTTP
+    # and SMTP timeouts), short enough that a crashed instance's leads go out soon after.
+    handoff_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
     # --- lead hand-off targets (bot/handoff/, docs/handoff.md) -------------------------------
     # Each is on when its settings are given; several at once.
     crm_webhook_url: str | None = None

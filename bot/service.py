@@ -102,6 +102,7 @@ async def serve(settings: Settings) -> None:
         log.info("Telegram is off: INTAKE_TELEGRAM_TOKEN is not set")
     worker = OutboxWorker(store, targets, alert=group.alert if group is not None else None,
                           give_up_after=timedelta(hours=settings.handoff_give_up_hours),
+                          lease=timedelta(seconds=settings.handoff_lease_seconds),
                           on_settled=metrics.handoff_settled)
     inner.routes = routes_of(targets)
     inner.on_enqueue = worker.wake

@@ -43,6 +43,7 @@ class Receiver:
         self.down = down
         self.posts = 0
         self.stored: dict[str, dict[str, Any]] = {}
+        self.accepted: Counter[str] = Counter()  # 2xx answers per webhook-id
         self.arrived: dict[str, float] = {}
         self.verifier = Webhook(SECRET)
         self.app = Starlette(routes=[HttpRoute("/hook", self.hook, methods=["POST"])])
@@ -54,6 +55,7 @@ class Receiver:
         if self.posts <= self.down:
             return Response(status_code=500)
         webhook_id = request.headers["webhook-id"]
+        self.accepted[webhook_id] += 1
         self.stored.setdefault(webhook_id, payload)
         self.arrived.setdefault(webhook_id, time.perf_counter())
         return Response(status_code=204)
