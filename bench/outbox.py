@@ -211,7 +211,7 @@ def _drop_pg(url: str, schema: str) -> None:
 
 def report(label: str, rounds: list[dict[str, Any]]) -> None:
     def med(key: str) -> float:
-        return statistics.median(r[key] for r in rounds)
+        return float(statistics.median(r[key] for r in rounds))
 
     delivered = sum(r["delivered"] for r in rounds)
     leads = sum(r["leads"] for r in rounds)
