@@ -27,7 +27,7 @@ import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.handoff.base import Failed, Retry, Target
 from bot.handoff.events import Event, EventType
@@ -38,6 +38,7 @@ from bot.store.outbox import OutboxRow
 __all__ = ["OutboxWorker", "Route", "claim_rows", "erased_rows", "event_rows", "lead_rows",
            "routes_of"]
 
+T = TypeVar("T")
 log = logging.getLogger("intake.outbox")
 
 POLL = 30.0  # seconds: the longest sleep, should a wake-up be lost
@@ -134,6 +135,9 @@ class OutboxWorker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._connecting = False
+        # Database calls running in worker threads: stop() waits for them, so none still
+        # holds a pooled connection when the store is disposed.
+        self._inflight: set[asyncio.Future[Any]] = set()
 
     # --- waking --------------------------------------------------------------------------------
 
@@ -201,6 +205,14 @@ class OutboxWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        await asyncio.gather(*self._inflight, return_exceptions=True)
+
+    async def _db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`fn` in a worker thread; a cancelled caller leaves it to finish (see stop)."""
+        future = asyncio.ensure_future(asyncio.to_thread(fn, *args, **kwargs))
+        self._inflight.add(future)
+        future.add_done_callback(self._inflight.discard)
+        return await asyncio.shield(future)
 
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -208,7 +220,7 @@ class OutboxWorker:
         while True:
             self._wake.clear()
             try:
-                rows = await asyncio.to_thread(table.claim, self.store.engine,
+                rows = await self._db(table.claim, self.store.engine,
                                                limit=self.batch, lease=self.lease,
                                                targets=names)
             except Exception as error:  # the database is away: try again shortly
@@ -223,14 +235,14 @@ class OutboxWorker:
 
     async def run_once(self) -> int:
         """Claim and deliver what is due now, once (tests, `intake outbox`)."""
-        rows = await asyncio.to_thread(table.claim, self.store.engine, limit=self.batch,
+        rows = await self._db(table.claim, self.store.engine, limit=self.batch,
                                        lease=self.lease, targets=tuple(self.targets))
         await asyncio.gather(*(self._deliver(row) for row in rows))
         return len(rows)
 
     async def _until_next_due(self, names: tuple[str, ...]) -> float:
         try:
-            due = await asyncio.to_thread(table.next_due, self.store.engine, names)
+            due = await self._db(table.next_due, self.store.engine, names)
         except Exception:
             return 5.0
         if due is None:
@@ -275,13 +287,13 @@ class OutboxWorker:
                 await self._give_up(row, reason)
                 outcome = "failed"
             else:
-                await asyncio.to_thread(table.retry, engine, row,
+                await self._db(table.retry, engine, row,
                                         now + timedelta(seconds=delay), reason)
                 log.info("outbox: %s %s to %s not delivered (%s), attempt %d; again in %.1f s",
                          row.reference, row.type, row.target, reason, row.attempts, delay)
                 outcome = "retry"
         else:
-            await asyncio.to_thread(table.done, engine, row)
+            await self._db(table.done, engine, row)
             log.info("outbox: %s %s delivered to %s (attempt %d)", row.reference, row.type,
                      row.target, row.attempts)
             outcome = "delivered"
@@ -289,7 +301,7 @@ class OutboxWorker:
             self.on_settled(row.target, outcome)
 
     async def _give_up(self, row: OutboxRow, reason: str) -> None:
-        await asyncio.to_thread(table.fail, self.store.engine, row, reason)
+        await self._db(table.fail, self.store.engine, row, reason)
         log.error("outbox: %s %s to %s failed for good after %d attempts: %s", row.reference,
                   row.type, row.target, row.attempts, reason)
         if self.alert is not None:

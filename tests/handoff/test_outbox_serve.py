@@ -51,9 +51,8 @@ class HangingReceiver(Receiver):
 
     async def hook(self, request: Request) -> Response:
         if not self.hanging.is_set():
+            self.posts += 1  # before reading: the sender may die before its body arrives
             self.hanging.set()
-            await request.body()
-            self.posts += 1
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.release.wait(), timeout=30)
             return Response(status_code=500)  # too late: its sender is gone
