@@ -51,6 +51,21 @@ _COMMANDS = {
     "wijzig": "edit", "wijzigen": "edit", "aanpassen": "edit", "veranderen": "edit",
     "iets wijzigen": "edit", "iets aanpassen": "edit",
 }
+# "bel me maar", "graag terugbellen", "kunt u mij even bellen?": asking for a call comes in
+# more shapes than a table lists. Anchored at both ends, with only filler words around the
+# request, so an answer that mentions calling ("we bellen onze klanten") is not taken for it.
+_FILLER = r"(?:maar|graag|liever|toch|even|dan|nu|terug|op|alstublieft|aub|a u b|svp|please|" \
+          r"zo snel mogelijk|asap|ajb)"
+_CALLBACK = re.compile(
+    rf"^(?:(?:nee|ja|ok|oke|liever|graag|toch|maar|dan|nee dank je)\s+)*"
+    rf"(?:bel\s+(?:mij|me|ons)|belmij|belme|"
+    rf"(?:kunt|kan|wil)\s+(?:u|je|jij|iemand)\s+(?:mij|me|ons)\s+(?:{_FILLER}\s+)*bellen|"
+    rf"(?:ik\s+wil\s+|wij\s+willen\s+)?(?:{_FILLER}\s+)*(?:terug)?gebeld\s+worden|"
+    rf"(?:{_FILLER}\s+)*terugbellen|"
+    rf"(?:ik\s+wil\s+|ik\s+heb\s+)?(?:{_FILLER}\s+)*(?:iemand|een\s+mens|een\s+adviseur|"
+    rf"een\s+persoon)\s+(?:spreken|aan\s+de\s+lijn))"
+    rf"(?:\s+{_FILLER})*$")
+
 _COMMAND_NAMES = frozenset(_COMMANDS.values())
 _EDIT_PREFIXES = ("wijzig ", "wijzigen ", "aanpassen ", "verander ", "pas aan ", "wijzig de ",
                   "wijzig mijn ")
@@ -64,6 +79,8 @@ def _command(text: str) -> tuple[str, str] | None:
         words = words[1:].split("@", 1)[0].strip()
     if words in _COMMANDS:
         return _COMMANDS[words], ""
+    if _CALLBACK.match(" ".join(re.sub(r"[^\w\s]", " ", words).split())):
+        return "callback", ""
     for prefix in sorted(_EDIT_PREFIXES, key=len, reverse=True):
         if words.startswith(prefix):
             return "edit", words[len(prefix):].strip()

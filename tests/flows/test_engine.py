@@ -6,6 +6,7 @@ import copy
 import json
 from typing import Any
 
+import pytest
 from babel.messages.pofile import read_po
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -67,6 +68,20 @@ def test_a_forged_command_button_is_harmless() -> None:
     for forged in ("cmd:", "cmd:rm -rf", "cmd:edit:", "cmd:edit:nonsense", "cmd:x:y:z"):
         turn = step(conv, CTX, choice=forged)
         assert turn.replies and conv.answers.get("sector") == "groothandel", forged
+
+
+@pytest.mark.parametrize("text", [
+    "bel me maar", "Bel mij maar!", "graag terugbellen", "kunt u mij even bellen?",
+    "ik wil graag gebeld worden", "nee, bel me liever", "bel me terug a.u.b.",
+    "ik wil een adviseur spreken", "ik wil iemand aan de lijn", "kan iemand mij bellen"])
+def test_asking_for_a_call_in_everyday_words_is_the_callback_command(text: str) -> None:
+    assert _command(text) == ("callback", "")
+
+
+@pytest.mark.parametrize("text", ["we bellen onze klanten", "ik bel zelf wel", "bellen",
+                                  "bel mij op 0612345678"])
+def test_an_answer_that_mentions_calling_is_not_a_command(text: str) -> None:
+    assert _command(text) is None
 
 
 def test_telegram_style_commands_are_understood() -> None:
