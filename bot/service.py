@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.handoff.base import Target
 from bot.handoff.broker_group import BrokerGroupTarget
 from bot.handoff.config import new_client, targets_from_settings
+from bot.handoff.mail import BrokerMailTarget
 from bot.http import WebOptions, build_app
 from bot.metrics import MeteredRuntime, Metrics
 from bot.outbox import OutboxWorker, routes_of
@@ -100,7 +101,20 @@ async def serve(settings: Settings) -> None:
             targets.append(group)
     else:
         log.info("Telegram is off: INTAKE_TELEGRAM_TOKEN is not set")
-    worker = OutboxWorker(store, targets, alert=group.alert if group is not None else None,
+    # Brokers hear of a hand-off given up in their group and by e-mail, where configured
+    # (a failing e-mail target is not asked to report its own failure).
+    alerters = [t for t in targets if isinstance(t, BrokerGroupTarget | BrokerMailTarget)]
+
+    async def alert(reference: str, target: str, reason: str) -> None:
+        for alerter in alerters:
+            if alerter.name != target:
+                try:
+                    await alerter.alert(reference, target, reason)
+                except Exception as error:
+                    log.error("lead hand-off: alert by %s failed: %s", alerter.name,
+                              type(error).__name__)
+
+    worker = OutboxWorker(store, targets, alert=alert,
                           give_up_after=timedelta(hours=settings.handoff_give_up_hours),
                           lease=timedelta(seconds=settings.handoff_lease_seconds),
                           on_settled=metrics.handoff_settled)

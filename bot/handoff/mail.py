@@ -297,6 +297,19 @@ class BrokerMailTarget:
         log.info("broker e-mail sent", extra={"reference": event.reference,
                                               "event": event.type})
 
+    async def alert(self, reference: str, target: str, reason: str) -> None:
+        """Tell the brokers a hand-off failed for good (the outbox worker's alert)."""
+        message = EmailMessage()
+        message["Subject"] = _("Lead %(reference)s not delivered to %(target)s") % {
+            "reference": reference, "target": target}
+        message["From"] = self._sender
+        message["To"] = ", ".join(self._to)
+        message.set_content(_(
+            "Attention: lead %(reference)s could not be delivered to %(target)s "
+            "(%(reason)s). Please pick it up by hand.") % {
+            "reference": reference, "target": target, "reason": reason})
+        await send(self._smtp, message, f"{self.name} alert")
+
 
 class ProspectMailTarget:
     """The indication to the prospect, when they consented and gave an e-mail address."""

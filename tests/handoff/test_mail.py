@@ -200,3 +200,15 @@ async def test_smtp_failures_are_classified(smtp_server: tuple[Mailbox, str]) ->
         await broker_target.deliver(event)
     assert BROKER not in failed.value.reason
     assert box.received == []
+
+
+async def test_a_hand_off_given_up_is_reported_to_the_broker_by_mail(
+        smtp_server: tuple[Mailbox, str]) -> None:
+    box, url = smtp_server
+    broker_target, _ = _targets(url)
+    await broker_target.alert("IK-2026-000042", "hubspot", "hubspot: HTTP 401")
+    [message] = box.messages()
+    assert message["To"] == BROKER
+    assert "IK-2026-000042" in message["Subject"] and "hubspot" in message["Subject"]
+    body = _text(message.get_body(("plain",)))
+    assert "kon niet worden afgeleverd" in body and "HTTP 401" in body
