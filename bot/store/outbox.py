@@ -205,9 +205,11 @@ class Claim:
 def take_lead(engine: Any, reference: str, by: str, at: datetime,
               rows: Callable[[str | None], list[dict[str, Any]]]) -> Claim:
     """Claim a lead for `by` unless someone was first; on success, in the same transaction,
-    the outbox rows `rows(chat_key)` (lead.claimed to the targets). Two presses at once: the
-    row lock of the UPDATE lets one through; the other finds it claimed."""
-    from bot.store.schema import leads
+    the outbox rows `rows(chat_key)` (lead.claimed to the targets) and, for a lead still
+    "nieuw", its status "opgepakt" with that change in its history (the inbox shows a claim
+    from the brokers' group and one from the inbox alike). Two presses at once: the row lock
+    of the UPDATE lets one through; the other finds it claimed."""
+    from bot.store.schema import lead_status, leads
 
     c = leads.c
     with _begin(engine) as conn:
@@ -219,5 +221,9 @@ def take_lead(engine: Any, reference: str, by: str, at: datetime,
             return Claim(False, None, None, exists=False)
         if won:
             add(conn, rows(row.chat_key), at)
+            if conn.execute(update(leads).where(c.reference == reference, c.status == "nieuw")
+                            .values(status="opgepakt")).rowcount:
+                conn.execute(lead_status.insert().values(reference=reference, status="opgepakt",
+                                                         by=by, at=at))
     return Claim(won, row.claimed_by,
                  None if row.claimed_at is None else _utc(row.claimed_at))

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -27,8 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["UTCDateTime", "conversations", "counters", "leads", "metadata", "outbox",
-           "turns"]
+__all__ = ["LEAD_STATUSES", "UTCDateTime", "broker_sessions", "conversations", "counters",
+           "lead_status", "leads", "metadata", "outbox", "turns", "users"]
 
 # Alembic's bookkeeping table; not declared here (Alembic owns it), but dropped with the rest.
 VERSION_TABLE = "alembic_version"
@@ -107,6 +108,48 @@ leads = Table(
     # inbox): the first claim wins, later ones are told who has it.
     Column("claimed_by", String(200), nullable=True),
     Column("claimed_at", UTCDateTime, nullable=True),
+    # Where the broker stands with it (the inbox, docs/inbox.md): one of LEAD_STATUSES. A claim
+    # moves a new lead to "opgepakt"; every change is kept in lead_status.
+    Column("status", String(32), nullable=False, server_default="nieuw"),
+)
+
+# A lead's statuses, in the order a lead usually goes through them. The values are the
+# contract's Dutch words (issue 11); the inbox shows them through the catalog.
+LEAD_STATUSES = ("nieuw", "opgepakt", "gebeld", "offerte aangevraagd", "afgesloten",
+                 "afgewezen")
+
+# Every status change of a lead: who, when. Goes with the lead (erasure, retention) through
+# the foreign key's ON DELETE CASCADE; holds no data of the prospect.
+lead_status = Table(
+    "lead_status", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("reference", String(32), ForeignKey("leads.reference", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("status", String(32), nullable=False),
+    Column("by", String(254), nullable=False),  # the broker's e-mail, or the group member
+    Column("at", UTCDateTime, nullable=False),
+)
+
+# The brokers who may log in to the inbox (`intake users add`): argon2 hashes only.
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(254), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("email", name="uq_users_email"),
+)
+
+# Logged-in inbox sessions. The cookie carries a random token (signed); the database keeps
+# only its SHA-256, so a dump hands out no session. Logout deletes the row: the old cookie is
+# refused from then on. Removing a user removes their sessions (ON DELETE CASCADE).
+broker_sessions = Table(
+    "broker_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
 )
 
 # The transactional outbox (bot/outbox.py): one row per event and target, written in the same

@@ -81,10 +81,10 @@ def tables(store: Store) -> set[str]:
 def test_upgrade_from_empty_gives_exactly_the_declared_schema(store: Store) -> None:
     assert store.revision() is None
     store.upgrade()
-    assert store.revision() == migrate.head() == "0003"
+    assert store.revision() == migrate.head() == "0004"
     assert differences(store, metadata) == []
     store.upgrade()  # again: nothing to do
-    assert store.revision() == "0003"
+    assert store.revision() == "0004"
 
 
 def test_revision_0001_is_the_schema_of_the_last_release(store: Store) -> None:
@@ -136,7 +136,7 @@ def test_a_database_of_the_last_release_is_adopted_and_keeps_its_data(store: Sto
 
     store.upgrade()
 
-    assert store.revision() == "0003"
+    assert store.revision() == "0004"
     assert differences(store, metadata) == []
     with store.transaction("telegram:7") as tx:
         assert tx.load() == {"state": "turnover"}
@@ -170,7 +170,7 @@ def test_a_database_newer_than_the_code_is_refused(store: Store, db_url: str,
     with pytest.raises(SchemaError) as refused:
         store.upgrade()
     message = str(refused.value)
-    assert "0999" in message and "0001, 0002, 0003" in message and "head 0003" in message
+    assert "0999" in message and "0001, 0002, 0003, 0004" in message and "head 0004" in message
     assert "newer" in (store.check() or "")
     with pytest.raises(SchemaError):
         store.downgrade("0001")
@@ -188,12 +188,12 @@ def test_the_db_command(db_url: str, capsys: pytest.CaptureFixture[str]) -> None
     assert intake(["db", "check", "--db", db_url]) == 1
     assert "intake db upgrade" in capsys.readouterr().out
     assert intake(["db", "upgrade", "--db", db_url]) == 0
-    assert "(revision 0003, was none)" in capsys.readouterr().out
+    assert "(revision 0004, was none)" in capsys.readouterr().out
     assert intake(["db", "check", "--db", db_url]) == 0
     assert "database ready" in capsys.readouterr().out
     assert intake(["db", "downgrade", "--db", db_url]) == 2
     assert intake(["db", "downgrade", "base", "--db", db_url]) == 0
-    assert "(revision none, was 0003)" in capsys.readouterr().out
+    assert "(revision none, was 0004)" in capsys.readouterr().out
 
 
 def test_the_db_command_names_no_password_when_it_cannot_connect(
@@ -227,7 +227,7 @@ def test_processes_starting_at_once_on_an_empty_database_all_succeed(
     results = start_together([["-c", _STARTER, db_url]] * processes, timeout=300)
     failures = [err for code, err in results if code != 0]
     assert failures == [], f"{len(failures)} of {processes} failed:\n{failures[0]}"
-    assert store.revision() == "0003"
+    assert store.revision() == "0004"
     assert store.count("turns") == processes
     assert differences(store, metadata) == []
 
@@ -249,7 +249,8 @@ def test_the_developers_alembic_command_finds_the_migrations(db_url: str) -> Non
 
 
 def test_the_release_knows_its_revisions_as_alembic_does() -> None:
-    assert migrate.revisions() == tuple(migrate._alembic_revisions()) == ("0001", "0002", "0003")
+    assert migrate.revisions() == tuple(migrate._alembic_revisions()) == (
+        "0001", "0002", "0003", "0004")
 
 
 def test_a_start_on_a_database_at_head_does_not_load_alembic(store: Store, db_url: str) -> None:
@@ -264,3 +265,30 @@ def test_a_start_on_a_database_at_head_does_not_load_alembic(store: Store, db_ur
     done = subprocess.run([sys.executable, "-c", probe, db_url], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_0004_gives_leads_a_status_and_a_group_claim_its_history(store: Store) -> None:
+    """Leads already there are nieuw; one claimed in the brokers' group is opgepakt, with that
+    claim as its first status change."""
+    migrate.upgrade(store.engine, "0003")
+    claimed = datetime(2026, 11, 24, 13, 5, tzinfo=UTC)
+    with store.engine.begin() as conn:
+        for reference, by in (("IK-2026-000001", None), ("IK-2026-000002", "Anna")):
+            conn.execute(text("INSERT INTO leads (reference, chat_key, created_at, data, "
+                              "claimed_by, claimed_at) VALUES (:r, :k, :c, '{}', :b, :a)"),
+                         {"r": reference, "k": f"telegram:{reference}",
+                          "c": _old_time(store, claimed) if store.dialect == "postgresql"
+                          else claimed.strftime("%Y-%m-%d %H:%M:%S.%f"),
+                          "b": by, "a": None if by is None else (
+                              claimed if store.dialect == "postgresql"
+                              else claimed.strftime("%Y-%m-%d %H:%M:%S.%f"))})
+    store.upgrade()
+    assert store.revision() == "0004"
+    with store.engine.connect() as conn:
+        statuses = dict(conn.execute(text("SELECT reference, status FROM leads")).all())
+        history = conn.execute(text('SELECT reference, status, "by" FROM lead_status')).all()
+    assert statuses == {"IK-2026-000001": "nieuw", "IK-2026-000002": "opgepakt"}
+    assert [tuple(row) for row in history] == [("IK-2026-000002", "opgepakt", "Anna")]
+    store.downgrade("0003")
+    assert store.revision() == "0003"
+    assert "lead_status" not in tables(store) and "users" not in tables(store)
