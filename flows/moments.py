@@ -99,6 +99,9 @@ class Window:
 
 # --- words ------------------------------------------------------------------------------------
 
+# Any ordinary day, for arithmetic on times of day (date.min cannot go back 30 minutes).
+_ANY_DAY = date(2000, 1, 3)
+
 WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 # Abbreviations that mean nothing else here ("zo" is "zo snel mogelijk", "vrij" is "free").
 _WEEKDAY_SHORT = {"ma": 0, "maa": 0, "di": 1, "din": 1, "wo": 2, "woe": 2, "woens": 2, "do": 3,
@@ -473,12 +476,13 @@ def _moment(said: _Said) -> Moment:
             raise MomentError("unreadable")
         exact = True
         if start is not None and approx:
-            centre = datetime.combine(date.min, start)
-            start, end = (centre - timedelta(minutes=30)).time(), \
-                (centre + timedelta(minutes=30)).time()
+            centre = datetime.combine(_ANY_DAY, start)
+            # "rond middernacht" stays within the day: clamp, never wrap past it.
+            start = max(centre - timedelta(minutes=30), datetime.combine(_ANY_DAY, time.min)).time()
+            end = min(centre + timedelta(minutes=30), datetime.combine(_ANY_DAY, time.max)).time()
         elif start is not None and said.point:
-            end = min(datetime.combine(date.min, start) + timedelta(hours=1),
-                      datetime.combine(date.min, time.max)).time()
+            end = min(datetime.combine(_ANY_DAY, start) + timedelta(hours=1),
+                      datetime.combine(_ANY_DAY, time.max)).time()
         if start is not None and end is not None and end <= start:
             raise MomentError("unreadable")
     if said.part is not None:

@@ -236,3 +236,11 @@ def test_every_window_lies_in_office_hours_on_an_open_day(now: datetime, said: s
     assert start.weekday() < 5 and holiday(start.date()) is None
     assert time(9) <= start.time() and end.time() <= time(17, 30)
     assert start.minute % 15 == 0
+
+
+@pytest.mark.parametrize("said", ["rond 0:10", "rond 00:00", "rond 23:50", "om 23:55"])
+def test_times_near_midnight_stay_within_their_day(said: str) -> None:
+    # Found by the engine's property test: "around 0:10" reached back before the first day.
+    moment = parse(said)
+    assert moment.start is not None and moment.end is not None
+    assert moment.start <= moment.end
