@@ -34,6 +34,7 @@ from bot.store.postgres import (
 )
 from bot.store.schema import leads, metadata, turns
 from bot.store.sql import Statement, Statements, compile_statements, utc_binder
+from bot.store.unit import Writes, loads
 
 __all__ = ["BatchTx", "Busy", "ChatSession", "SchemaError", "Store", "Tx", "metadata"]
 
@@ -51,12 +52,6 @@ class Busy(Exception):
     """
 
 
-def _dumps(data: Any) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-
-
-def _loads(raw: str | None) -> Any:
-    return None if raw is None else json.loads(raw)
 
 
 def _sqlite_busy(error: sqlite3.OperationalError) -> bool:
@@ -82,8 +77,8 @@ def _sqlite_begin(raw: Any, cursor: Any, wait: bool) -> None:
         raise
 
 
-class Tx:
-    """One chat's unit of work inside a database transaction."""
+class Tx(Writes):
+    """One chat's unit of work inside a database transaction (SQLite)."""
 
     __slots__ = ("_cursor", "_now", "_sql", "chat_key")
 
@@ -103,24 +98,11 @@ class Tx:
         """The turn already stored for this message id, and the conversation, in one query."""
         turn, data = self._execute(self._sql.begin_turn,
                                    (self.chat_key, message_id)).fetchone()
-        return _loads(turn), _loads(data)
+        return loads(turn), loads(data)
 
     def load(self) -> dict[str, Any] | None:
         row = self._execute(self._sql.load, (self.chat_key,)).fetchone()
-        return None if row is None else _loads(row[0])
-
-    def save(self, data: dict[str, Any], existed: bool) -> None:
-        if existed:
-            self._execute(self._sql.update, (_dumps(data), self._now(), self.chat_key))
-        else:
-            self._execute(self._sql.insert, (self.chat_key, _dumps(data), self._now()))
-
-    def record(self, message_id: str, incoming: dict[str, Any] | None,
-               turn: dict[str, Any]) -> None:
-        """Store the turn a message produced (not yet delivered)."""
-        said = None if incoming is None else _dumps(incoming)
-        self._execute(self._sql.record,
-                      (self.chat_key, message_id, said, _dumps(turn), self._now()))
+        return None if row is None else loads(row[0])
 
     def mark_delivered(self, message_id: str) -> bool:
         """The reply to this message reached the prospect; False if it was already marked
@@ -129,32 +111,12 @@ class Tx:
                                (self._now(), self.chat_key, message_id))
         return bool(cursor.rowcount == 1)
 
-    def erase(self) -> None:
-        """'Vergeet mij': the conversation, its transcript, its leads and their pending
-        hand-offs, gone."""
-        for stmt in (self._sql.erase_conversation, self._sql.erase_turns,
-                     self._sql.erase_leads, self._sql.erase_outbox):
-            self._execute(stmt, (self.chat_key,))
-
-    def insert_lead(self, reference: str, lead: dict[str, Any]) -> None:
-        self._execute(self._sql.insert_lead, (reference, self.chat_key, self._now(),
-                                              _dumps(lead)))
-
-    def enqueue(self, event_id: str, target: str, type: str, reference: str,
-                chat_key: str | None, payload: str) -> None:
-        """An outbox row (bot/outbox.py), committed with the unit of work."""
-        self._execute(self._sql.insert_outbox, (event_id, target, type, reference, chat_key,
-                                                payload, self._now()))
-
-    def notify(self) -> None:
-        """Wake the outbox workers of other processes at COMMIT (PostgreSQL only)."""
-
     def next_value(self, name: str) -> int:
         return int(self._execute(self._sql.next_value, (name,)).fetchone()[0])
 
     def transcript(self) -> list[tuple[dict[str, Any] | None, dict[str, Any]]]:
         rows = self._execute(self._sql.transcript, (self.chat_key,)).fetchall()
-        return [(_loads(i), json.loads(t)) for i, t in rows]
+        return [(loads(i), json.loads(t)) for i, t in rows]
 
 
 class Store:
@@ -485,7 +447,7 @@ class Store:
     def lead(self, reference: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(leads.c.data).where(leads.c.reference == reference)).first()
-        return None if row is None else _loads(row[0])
+        return None if row is None else loads(row[0])
 
     def dispose(self) -> None:
         if self._checkpointer is not None:

@@ -36,6 +36,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 
 from bot.store.sql import Statement, Statements
+from bot.store.unit import Writes, loads
 
 __all__ = ["BatchTx", "ChatSession", "TurnPool", "Wire", "rollback"]
 
@@ -111,10 +112,6 @@ class Wire:
         return result
 
 
-def _text(value: bytes | None) -> str | None:
-    return None if value is None else value.decode()
-
-
 class TurnPool:
     """The turn path's connections: autocommit, statements prepared, no pre-ping."""
 
@@ -184,7 +181,7 @@ def rollback(wire: Wire) -> None:
         pgconn.exec_(b"ROLLBACK")
 
 
-class BatchTx:
+class BatchTx(Writes):
     """A unit of work that queues what only writes and sends it with the next read or with
     COMMIT, as one query. The same methods as `bot.store.Tx` (which SQLite uses)."""
 
@@ -226,53 +223,17 @@ class BatchTx:
     # The unit of work's vocabulary, as in bot.store.Tx.
 
     def begin_turn(self, message_id: str) -> tuple[Any, Any]:
-        from bot.store import _loads
-
         result = self._execute(self._sql.begin_turn, (self.chat_key, message_id))
-        return _loads(_text(result.get_value(0, 0))), _loads(_text(result.get_value(0, 1)))
+        return loads(result.get_value(0, 0)), loads(result.get_value(0, 1))
 
     def load(self) -> Any:
-        from bot.store import _loads
-
         result = self._execute(self._sql.load, (self.chat_key,))
-        return None if result.ntuples == 0 else _loads(_text(result.get_value(0, 0)))
-
-    def save(self, data: dict[str, Any], existed: bool) -> None:
-        from bot.store import _dumps
-
-        if existed:
-            self._execute(self._sql.update, (_dumps(data), self._now(), self.chat_key))
-        else:
-            self._execute(self._sql.insert, (self.chat_key, _dumps(data), self._now()))
-
-    def record(self, message_id: str, incoming: dict[str, Any] | None,
-               turn: dict[str, Any]) -> None:
-        from bot.store import _dumps
-
-        said = None if incoming is None else _dumps(incoming)
-        self._execute(self._sql.record,
-                      (self.chat_key, message_id, said, _dumps(turn), self._now()))
+        return None if result.ntuples == 0 else loads(result.get_value(0, 0))
 
     def mark_delivered(self, message_id: str) -> bool:
         result = self._execute(self._sql.mark_delivered,
                                (self._now(), self.chat_key, message_id))
         return bool(result.command_tuples == 1)
-
-    def erase(self) -> None:
-        for stmt in (self._sql.erase_conversation, self._sql.erase_turns,
-                     self._sql.erase_leads, self._sql.erase_outbox):
-            self._execute(stmt, (self.chat_key,))
-
-    def insert_lead(self, reference: str, lead: dict[str, Any]) -> None:
-        from bot.store import _dumps
-
-        self._execute(self._sql.insert_lead, (reference, self.chat_key, self._now(),
-                                              _dumps(lead)))
-
-    def enqueue(self, event_id: str, target: str, type: str, reference: str,
-                chat_key: str | None, payload: str) -> None:
-        self._execute(self._sql.insert_outbox, (event_id, target, type, reference, chat_key,
-                                                payload, self._now()))
 
     def notify(self) -> None:
         # NOTIFY is transactional: the outbox workers hear it when this unit of work commits.
@@ -284,10 +245,8 @@ class BatchTx:
     def transcript(self) -> list[tuple[Any, Any]]:
         import json
 
-        from bot.store import _loads
-
         result = self._execute(self._sql.transcript, (self.chat_key,))
-        return [(_loads(_text(result.get_value(r, 0))), json.loads(result.get_value(r, 1)))
+        return [(loads(result.get_value(r, 0)), json.loads(result.get_value(r, 1)))
                 for r in range(result.ntuples)]
 
 
