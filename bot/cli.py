@@ -1,4 +1,4 @@
-"""The `intake` command: serve, chat, quote, lead-schema, db."""
+"""The `intake` command: serve, chat, quote, lead-schema, db, erase, purge, users."""
 
 from __future__ import annotations
 
@@ -268,6 +268,45 @@ def cmd_purge(args: argparse.Namespace) -> int:
         runtime.store.dispose()
 
 
+def cmd_users(args: argparse.Namespace) -> int:
+    """The brokers who may log in to the inbox (/broker): add, list, remove."""
+    from bot.inbox.users import UserError, add_user, list_users, remove_user
+
+    runtime = _runtime(args.db)
+    engine = runtime.store.engine
+    try:
+        if args.action == "list":
+            for user in list_users(engine):
+                print(f"{user.email}\t{user.created_at:%Y-%m-%d %H:%M} UTC")
+            return 0
+        if not args.email:
+            print(f"intake users {args.action} needs an EMAIL", file=sys.stderr)
+            return EXIT_USAGE
+        if args.action == "remove":
+            if not remove_user(engine, args.email):
+                print(f"no user {args.email}", file=sys.stderr)
+                return 1
+            print(f"removed {args.email} (their sessions end now)")
+            return 0
+        if not args.password_stdin:
+            # A password on the command line would stay in the shell's history and be
+            # visible to every user of the machine in the process list.
+            print("intake users add reads the password from standard input: "
+                  "--password-stdin (e.g. read -rs PW && printf %s \"$PW\" | intake users add "
+                  "EMAIL --password-stdin)", file=sys.stderr)
+            return EXIT_USAGE
+        password = sys.stdin.readline().rstrip("\r\n")
+        try:
+            user = add_user(engine, args.email, password, replace=args.replace)
+        except UserError as exc:
+            print(f"cannot add {args.email}: {exc}", file=sys.stderr)
+            return 1
+        print(f"{'updated' if args.replace else 'added'} {user.email}")
+        return 0
+    finally:
+        runtime.store.dispose()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="intake", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -307,6 +346,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("purge", help="apply the retention periods now")
     p.add_argument("--db", help="SQLAlchemy database URL (default: INTAKE_DATABASE_URL)")
     p.set_defaults(handler=cmd_purge)
+
+    u = sub.add_parser("users", help="brokers who may log in to the inbox: add, list, remove")
+    u.add_argument("action", choices=["add", "list", "remove"])
+    u.add_argument("email", nargs="?", help="the broker's e-mail address (add, remove)")
+    u.add_argument("--password-stdin", action="store_true",
+                   help="add: read the password from the first line of standard input")
+    u.add_argument("--replace", action="store_true",
+                   help="add: set a new password for an existing user (their sessions end)")
+    u.add_argument("--db", help="SQLAlchemy database URL (default: INTAKE_DATABASE_URL)")
+    u.set_defaults(handler=cmd_users)
     return parser
 
 

@@ -155,6 +155,11 @@ class Settings(BaseSettings):
     smtp_url: SecretStr | None = None
     broker_email: str | None = None  # one address, or several comma-separated
 
+    # --- broker inbox (/broker, docs/inbox.md) ---------------------------------------------
+    # Signs the inbox's session cookies; unset: a random one per start (sessions end at a
+    # restart, and several instances would not accept each other's cookies), with a warning.
+    session_secret: SecretStr | None = None
+
     # --- logs and retention ----------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
@@ -255,6 +260,13 @@ class Settings(BaseSettings):
             raise ValueError("must be whsec_ followed by a base64 key of at least 16 bytes "
                              "(make one: echo whsec_$(openssl rand -base64 32))")
         return SecretStr(text)
+
+    @field_validator("session_secret")
+    @classmethod
+    def _session_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < 16:
+            raise ValueError("must be at least 16 characters (make one: openssl rand -hex 32)")
+        return value
 
     @field_validator("smtp_url")
     @classmethod

@@ -11,6 +11,7 @@ health, readiness, metrics and the Telegram webhook.
 - `GET /metrics`: Prometheus text format (bot/metrics.py); with INTAKE_METRICS_TOKEN set it
   needs `Authorization: Bearer <token>`.
 - `POST <path of INTAKE_TELEGRAM_WEBHOOK_URL>`: Telegram's updates, in webhook mode.
+- `/broker/...`: the broker inbox behind a login (bot/inbox/, docs/inbox.md).
 
 Every response carries the security headers (bot/guard.py). Every request body is limited
 (INTAKE_MAX_BODY_BYTES, 1 MiB by default): a larger declared Content-Length gets 413 before
@@ -47,6 +48,7 @@ from bot.guard import Cors, RateLimit, SecurityHeaders
 if TYPE_CHECKING:
     from bot.channels.telegram import TelegramChannel
     from bot.channels.web import WebChannel
+    from bot.inbox import Inbox
     from bot.metrics import Metrics
     from bot.store import Store
 
@@ -203,11 +205,12 @@ def build_app(
     metrics_token: str | None = None,
     web: WebChannel | None = None,
     options: WebOptions | None = None,
+    inbox: Inbox | None = None,
 ) -> Starlette:
     """The web app. Without a store /readyz says so (503); without metrics there is no
     /metrics; without a webhook-mode Telegram channel there is no webhook route; without a web
-    channel no chat routes (the quotes API, /openapi.json and the static files are always
-    there)."""
+    channel no chat routes; without an inbox no /broker pages (the quotes API, /openapi.json
+    and the static files are always there)."""
     options = options or WebOptions()
     async def health(_request: Request) -> Response:
         """Alive: the event loop answers. No database access."""
@@ -296,6 +299,7 @@ def build_app(
 
     all_routes: list[BaseRoute] = [
         *routes, *api_routes(web),
+        *(inbox.routes() if inbox is not None else ()),
         Route("/", demo, methods=["GET"]),
     ]
     app = _App(

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
+from secrets import token_bytes
 
 import uvicorn
 from pydantic import ValidationError
@@ -46,7 +47,7 @@ def configure_logging(settings: Settings | None = None) -> None:
             settings, warn = Settings.model_construct(), False
     secrets = [s.get_secret_value() if s is not None else None
                for s in (settings.telegram_token, settings.telegram_secret,
-                         settings.metrics_token)]
+                         settings.metrics_token, settings.session_secret)]
     with contextlib.suppress(Exception):  # not a URL: Store() will say so
         secrets.append(make_url(settings.database_url).password)
     logs.configure_logging(
@@ -122,8 +123,11 @@ async def serve(settings: Settings) -> None:
     inner.on_enqueue = worker.wake
     log.info("lead hand-off: %s", ", ".join(t.name for t in targets) or "no targets configured")
     from bot.channels.web import WebChannel
+    from bot.inbox import Inbox
 
     web = WebChannel(runtime, settings.profile)
+    inbox = Inbox(store, secret=_session_secret(settings), handoff_routes=routes_of(targets),
+                  broker_name=settings.broker_name, brand_color=settings.brand_color)
     app = build_app(
         telegram, store=store, metrics=metrics, max_body_bytes=settings.max_body_bytes,
         metrics_token=settings.metrics_token.get_secret_value()
@@ -132,6 +136,7 @@ async def serve(settings: Settings) -> None:
         options=WebOptions(widget_origins=settings.widget_origin_list,
                            rate_limit_per_session=settings.rate_limit_per_session,
                            rate_limit_per_address=settings.rate_limit_per_address),
+        inbox=inbox,
     )
     # log_config=None: uvicorn's records go through our root handler (format, redaction);
     # no access log: the web chat's paths carry session tokens.
@@ -170,6 +175,17 @@ async def serve(settings: Settings) -> None:
             await telegram.stop()
         await client.aclose()
         await asyncio.to_thread(store.dispose)
+
+
+def _session_secret(settings: Settings) -> bytes:
+    """INTAKE_SESSION_SECRET, or a random key for this process (with a warning): the inbox's
+    sessions then end at a restart, and instances do not accept each other's cookies."""
+    if settings.session_secret is not None:
+        return settings.session_secret.get_secret_value().encode("utf-8")
+    log.warning("INTAKE_SESSION_SECRET is not set: the broker inbox signs its sessions with a "
+                "random key, so brokers are logged out at every restart (set it: openssl rand "
+                "-hex 32)")
+    return token_bytes(32)
 
 
 async def _claim(store: Store, targets: list[Target], reference: str, by: str,
