@@ -63,6 +63,49 @@
     return node;
   }
 
+  // A bot line that starts with an indent and/or a list mark ("• ", "+ ", "- ", "· "), as the
+  // summary's lines do, and a number joined by hyphens (a reference IK-2026-000123, a phone
+  // number 020-1234567), which must not break at a hyphen.
+  const LINE_PREFIX = /^(?:\s+(?:[•·+\-–]\s+)?|[•·+\-–]\s+)/;
+  const HYPHENATED = /[\w+]+(?:-\w+)+/g;
+
+  /** Text with its hyphenated numbers kept on one line (short ones only: they always fit). */
+  function unbroken(text) {
+    const parts = [];
+    let last = 0;
+    for (const match of text.matchAll(HYPHENATED)) {
+      if (!/\d/.test(match[0]) || match[0].length > 24) {
+        continue;
+      }
+      parts.push(text.slice(last, match.index),
+        el("span", { className: "intake-nowrap" }, match[0]));
+      last = match.index + match[0].length;
+    }
+    parts.push(text.slice(last));
+    return parts.filter((part) => part !== "");
+  }
+
+  /**
+   * A bot message laid out for a narrow screen, with exactly the characters sent (text nodes,
+   * line breaks kept): each line its own block, and a line with an indent or a list mark wraps
+   * under its own text instead of under the mark (a hanging indent).
+   */
+  function botText(text) {
+    const paragraph = el("p", { className: "intake-text" });
+    const lines = text.split("\n");
+    lines.forEach((line, i) => {
+      const end = i < lines.length - 1 ? "\n" : "";
+      const prefix = (LINE_PREFIX.exec(line) || [""])[0];
+      const rest = line.slice(prefix.length);
+      paragraph.append(prefix && rest.trim()
+        ? el("span", { className: "intake-line intake-line-hanging" },
+          el("span", { className: "intake-mark" }, prefix),
+          el("span", { className: "intake-rest" }, ...unbroken(rest + end)))
+        : el("span", { className: "intake-line" }, ...unbroken(line + end)));
+    });
+    return paragraph;
+  }
+
   /** A decorative SVG icon from path data (hidden from assistive technology). */
   function icon(className, ...paths) {
     const svg = document.createElementNS(SVG_NS, "svg");
@@ -338,7 +381,7 @@
 
     function addBot(reply, active) {
       const message = el("div", { className: "intake-msg intake-msg-bot" },
-        el("p", { className: "intake-text" }, String(reply.text || "")));
+        botText(String(reply.text || "")));
       const choices = reply.choices || [];
       if (choices.length) {
         const group = el("div", { className: "intake-choices" });

@@ -557,6 +557,51 @@ def test_a_phone_sized_screen_needs_no_sideways_scrolling(
     visit.assert_clean()
 
 
+def test_on_a_phone_list_lines_wrap_under_their_text_and_numbers_stay_whole(
+    visit_factory: Callable[..., Visit],
+) -> None:
+    """The summary's lines ("  • Atradius mkbZeker: € 3.196 – € 4.794") wrap under their own
+    text, not under the bullet; a reference (IK-2026-000001) and a phone number (020-1234567)
+    never break at a hyphen; the text is still exactly what the server sent."""
+    visit = visit_factory(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
+                          device_scale_factor=2)
+    page = visit.page
+    visit.open("/")
+    summary = play(visit, TO_SUMMARY)
+    done = play(visit, TO_DONE)
+    for turn in (summary, done):
+        for reply in turn["replies"]:
+            assert reply["text"] in visit.bot_texts()
+    hanging = page.locator(".intake-line-hanging")
+    assert hanging.count() >= 10
+    # For each list line: where its text starts, where its mark starts, and the left edge of
+    # every line box its text wraps into.
+    layout = hanging.evaluate_all("""lines => lines.map(line => {
+        const [mark, rest] = line.children;
+        const boxes = [...rest.getClientRects()].map(r => Math.round(r.left));
+        const range = document.createRange();
+        range.selectNodeContents(rest);
+        const lefts = [...range.getClientRects()].map(r => Math.round(r.left));
+        return {mark: Math.round(mark.getBoundingClientRect().left),
+                text: boxes[0], lefts, lines: new Set(lefts.map(String)).size,
+                height: rest.getBoundingClientRect().height,
+                lineHeight: parseFloat(getComputedStyle(rest).lineHeight)};
+    })""")
+    wrapped = [line for line in layout if line["height"] > 1.5 * line["lineHeight"]]
+    assert wrapped, "some summary line wraps at 360 px"
+    for line in layout:
+        assert line["text"] > line["mark"], line
+        assert min(line["lefts"]) >= line["text"] - 1, f"a wrapped line starts left of its text: {line}"
+    nowrap = page.locator(".intake-msg-bot .intake-nowrap")
+    texts = nowrap.all_text_contents()
+    assert any(t.startswith("IK-") for t in texts) and "020-1234567" in texts
+    assert all(n == 1 for n in nowrap.evaluate_all(
+        "spans => spans.map(s => s.getClientRects().length)")), "broken at a hyphen"
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
+    visit.shoot()
+    visit.assert_clean()
+
+
 def test_the_keyboard_alone(visit: Visit) -> None:
     from playwright.sync_api import expect
 
