@@ -591,7 +591,7 @@ def test_on_a_phone_list_lines_wrap_under_their_text_and_numbers_stay_whole(
     assert wrapped, "some summary line wraps at 360 px"
     for line in layout:
         assert line["text"] > line["mark"], line
-        assert min(line["lefts"]) >= line["text"] - 1, f"a wrapped line starts left of its text: {line}"
+        assert min(line["lefts"]) >= line["text"] - 1, f"wraps left of its text: {line}"
     nowrap = page.locator(".intake-msg-bot .intake-nowrap")
     texts = nowrap.all_text_contents()
     assert any(t.startswith("IK-") for t in texts) and "020-1234567" in texts
