@@ -412,10 +412,12 @@ def _pending(flow: Flow, conv: Conversation, ctx: Context, text: str | None,
     elif text is not None:
         words = parsing.normalise(text)
         picked = next((o for o in options if parsing.normalise(o["label"]) == words), None)
+    confirmed = False  # "ja" to a reading shown back: it was just said, not noted again
     if picked is None and len(options) == 1:
         said = _yes_no(text, choice)
         if said is True:
             picked = options[0]
+            confirmed = True
         elif said is False:
             conv.pending = None
             return _ask(flow, conv, ctx, prefix=_("What is the right answer, then?"))
@@ -432,7 +434,7 @@ def _pending(flow: Flow, conv: Conversation, ctx: Context, text: str | None,
             estimated.append(q.id)
         if q.label:
             noted = _("%(answer)s (estimate)") % {"answer": q.show(picked["value"])}
-    else:
+    elif not confirmed:
         noted = picked["label"]
     return _accept(flow, conv, ctx, q, picked["value"], noted=noted)
 
