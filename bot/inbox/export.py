@@ -75,7 +75,8 @@ def _row(lead: LeadRow) -> list[str]:
     found = data.get("quote")
     quote: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     credit, bi = _part(quote, "credit"), _part(quote, "bi")
-    intent = _("Call-back request") if data.get("intent") == "callback" else _("Indication")
+    intent = _("Call-back request") if data.get("intent") == "callback" \
+        else _("Intake completed")
     products = ", ".join({"credit": _("Credit insurance"),
                           "bi": _("Business interruption insurance")}.get(p, p)
                          for p in data.get("products") or ())

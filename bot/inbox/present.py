@@ -15,7 +15,7 @@ from bot.handoff.summary import AMSTERDAM, callback_window, window_text
 from flows.i18n import LOCALE, N_, _, money
 
 __all__ = ["CHANNEL_LABELS", "EVENT_LABELS", "STATE_LABELS", "STATUS_LABELS", "TEXTS",
-           "indication", "local_time", "phone_national", "products_text", "texts"]
+           "indication", "local_time", "phone_national", "product_list", "products_text", "texts"]
 
 STATUS_LABELS = {
     "nieuw": N_("New"),
@@ -41,7 +41,6 @@ TEXTS = {
     "leads": N_("Leads"),
     "funnel": N_("Funnel"),
     "logout": N_("Log out"),
-    "logged_in_as": N_("Logged in as %(email)s"),
     "login_title": N_("Log in"),
     "login_intro": N_("Log in with the e-mail address and password your administrator gave you."),
     "email": N_("E-mail address"),
@@ -77,33 +76,28 @@ TEXTS = {
     "nobody": N_("nobody yet"),
     "no_quote": N_("no indication"),
     "callback_request": N_("Call-back request"),
-    "quote_request": N_("Indication"),
+    "quote_request": N_("Intake completed"),
     "erased_notice": N_("Lead %(reference)s and everything the prospect told us were erased."),
     "claim": N_("I'll call this one"),
     "claimed_by": N_("Claimed by %(who)s on %(when)s"),
     "claimed_you": N_("You claimed this lead."),
     "claimed_other": N_("Someone else was first: %(who)s has this lead."),
-    "status_change": N_("Change status"),
     "new_status": N_("New status"),
     "save_status": N_("Save status"),
     "status_saved": N_("Status saved."),
     "actions": N_("Work this lead"),
     "delivery": N_("Hand-off"),
-    "target": N_("Target"),
-    "event": N_("Event"),
-    "state": N_("State"),
     "attempts": N_("Attempts"),
     "finished": N_("Done at"),
     "error": N_("Last error"),
     "no_delivery": N_("No hand-off targets were configured for this lead."),
     "history": N_("Status history"),
-    "when": N_("When"),
-    "by": N_("By"),
     "created_status": N_("lead received"),
     "transcript": N_("Conversation"),
     "prospect": N_("Prospect"),
     "assistant": N_("Assistant"),
     "no_transcript": N_("The conversation is no longer stored."),
+    "show_transcript": N_("Show the whole conversation (%(n)d messages)"),
     "erase": N_("Erase prospect"),
     "erase_intro": N_("Erase everything this prospect told us: the lead, the conversation and "
                       "pending hand-offs. Targets that already received the lead are told to "
@@ -127,8 +121,6 @@ TEXTS = {
     "funnel_missing": N_("The funnel is not available in this version."),
     "chart": N_("Funnel chart"),
     "table": N_("Funnel table"),
-    "yes": N_("yes"),
-    "no": N_("no"),
 }
 
 
@@ -167,8 +159,12 @@ def indication(lead: Mapping[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def product_list(lead: Mapping[str, Any]) -> list[str]:
+    return [_(PRODUCT_LABELS.get(p, p)) for p in lead.get("products") or ()]
+
+
 def products_text(lead: Mapping[str, Any]) -> str:
-    return ", ".join(_(PRODUCT_LABELS.get(p, p)) for p in lead.get("products") or ())
+    return ", ".join(product_list(lead))
 
 
 def window(lead: Mapping[str, Any]) -> str:

@@ -47,6 +47,7 @@ from bot.inbox.present import (
     STATUS_LABELS,
     indication,
     local_time,
+    product_list,
     products_text,
     texts,
     window,
@@ -352,6 +353,7 @@ class Inbox:
             "company": display_name(data),
             "contact": " ".join(str(contact.get("name") or "").split()),
             "products": products_text(data),
+            "product_list": product_list(data),
             "indication": indication(data),
             "status": row.status,
             "status_label": _(STATUS_LABELS.get(row.status, row.status)),
@@ -399,7 +401,7 @@ class Inbox:
             history=[{"status": _(STATUS_LABELS.get(c.status, c.status)), "by": c.by,
                       "at": local_time(c.at)} for c in changes],
             created=local_time(lead.created_at),
-            transcript=said,
+            transcript=said, transcript_open=request.query_params.get("transcript") == "open",
             statuses=[(s, _(STATUS_LABELS[s])) for s in LEAD_STATUSES],
         )
 

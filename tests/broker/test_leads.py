@@ -51,7 +51,7 @@ async def test_the_list_shows_leads_newest_first_and_filters(broker: Broker) -> 
     assert html.index(second) < html.index(first)  # newest first
     text = _text(html)
     assert "Eerste Bouw BV" in text and "Piet Jansen" in text
-    assert "Kredietverzekering, Bedrijfsschadeverzekering" in text
+    assert "Kredietverzekering Bedrijfsschadeverzekering" in text
     assert "Nieuw" in text and "nog niemand" in text
     assert "Terugbellen" in text  # the call-back request is marked urgent
     assert re.search(r"Kredietverzekering: € [\d.]+ – € [\d.]+", text.replace("\xa0", " "))
