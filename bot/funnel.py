@@ -454,7 +454,7 @@ def funnel_svg(rows: Sequence[FunnelRow], *, title: str | None = None,
     for i, row in enumerate(rows):
         y = _TOP + i * _ROW
         width = span * row.reached / most if most else 0.0
-        cut = width * row.stopped / row.reached if row.reached else 0.0
+        cut = width * row.stopped / row.reached if row.reached else 0.0  # the stopped part
         summary = _("%(label)s: %(reached)s reached, %(stopped)s stopped") % {
             "label": row.label, "reached": number(row.reached), "stopped": number(row.stopped)}
         parts.append(f'<g class="funnel-row" data-question={quoteattr(row.question_id)}>'
@@ -465,10 +465,14 @@ def funnel_svg(rows: Sequence[FunnelRow], *, title: str | None = None,
         parts.append(f'<rect class="funnel-bar" x="0" y="{y + 21}" width="{width:.1f}" '
                      f'height="16" fill="{_BAR}"/>')
         if row.stopped:
-            gap = min(2.0, width - cut)  # white between the two parts, where there is room
-            parts.append(f'<rect class="funnel-stop" x="{width - cut + gap:.1f}" '
-                         f'y="{y + 21}" width="{max(cut - gap, 1.0):.1f}" height="16" '
-                         f'fill="{_STOP}"/>')
+            # The stopped part at the bar's end (at least 2 units, so a few stops show), set
+            # off from the rest by a white line.
+            part = min(max(cut, 2.0), width)
+            parts.append(f'<rect class="funnel-stop" x="{width - part:.1f}" y="{y + 21}" '
+                         f'width="{part:.1f}" height="16" fill="{_STOP}"/>')
+            if width - part >= 1.5:
+                parts.append(f'<rect x="{width - part - 1.5:.1f}" y="{y + 21}" width="1.5" '
+                             f'height="16" fill="#ffffff"/>')
             parts.append(_svg_text(_WIDTH, y + 34, _("%(count)s stopped")
                                    % {"count": number(row.stopped)}, size=13, anchor="end",
                                    fill=_STOP))
