@@ -48,7 +48,6 @@ TEXTS = {
     "login_button": N_("Log in"),
     "login_failed": N_("The e-mail address or password is not correct."),
     "login_expired": N_("The login form had expired. Please try again."),
-    "too_many": N_("Too many failed attempts. Try again in %(minutes)d minutes."),
     "forbidden_title": N_("Not allowed"),
     "forbidden": N_("This form had expired or did not come from this inbox. Go back, reload "
                     "the page and try again."),

@@ -58,7 +58,7 @@ from bot.outbox import claim_rows
 from bot.store import Store
 from bot.store.outbox import Claim, states, take_lead
 from bot.store.schema import LEAD_STATUSES
-from flows.i18n import _, number, percent
+from flows.i18n import _, ngettext, number, percent
 
 __all__ = ["LOGIN_COOKIE", "SESSION_COOKIE", "Inbox", "accent_colours"]
 
@@ -247,7 +247,8 @@ class Inbox:
         return self._login_form(request)
 
     def _login_form(self, request: Request, *, error: str = "", email: str = "",
-                    status: int = 200, headers: dict[str, str] | None = None) -> Response:
+                    status: int = 200, headers: dict[str, str] | None = None,
+                    after: str | None = None) -> Response:
         nonce = request.cookies.get(LOGIN_COOKIE) or ""
         if not re.fullmatch(r"[A-Za-z0-9_-]{22,64}", nonce):
             nonce = secrets.token_urlsafe(24)
@@ -255,7 +256,7 @@ class Inbox:
             "login.html", code=status, headers=headers, error=error, email=email,
             title=texts()["login_title"],
             csrf_token=self.sessions.login_csrf(nonce),
-            next=_safe_next(request.query_params.get("next")))
+            next=_safe_next(after if after is not None else request.query_params.get("next")))
         response.set_cookie(LOGIN_COOKIE, nonce, max_age=3600, path="/broker/login",
                             httponly=True, samesite="lax",
                             secure=request.url.scheme == "https")
@@ -274,14 +275,18 @@ class Inbox:
         wait = max(self.by_address.wait(address), self.by_account.wait(account))
         if wait:
             minutes = max(1, math.ceil(wait / 60))
-            return self._login_form(request, error=t["too_many"] % {"minutes": minutes},
-                                    email=email, status=429,
+            too_many = ngettext("Too many failed attempts. Try again in %(minutes)d minute.",
+                                "Too many failed attempts. Try again in %(minutes)d minutes.",
+                                minutes) % {"minutes": minutes}
+            return self._login_form(request, error=too_many,
+                                    email=email, status=429, after=form.get("next"),
                                     headers={"Retry-After": str(math.ceil(wait))})
         user = await asyncio.to_thread(verify, self.engine, email, password)
         if user is None:
             self.by_address.failed(address)
             self.by_account.failed(account)
-            return self._login_form(request, error=t["login_failed"], email=email, status=401)
+            return self._login_form(request, error=t["login_failed"], email=email, status=401,
+                                    after=form.get("next"))
         self.by_account.clear(account)
         cookie = await asyncio.to_thread(self.sessions.create, user.id)
         old = request.cookies.get(SESSION_COOKIE)

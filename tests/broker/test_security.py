@@ -254,3 +254,18 @@ async def test_the_login_sends_nowhere_but_the_inbox(broker: Broker) -> None:
         assert response.status_code == 303
         location = response.headers["location"]
         assert location.startswith("/broker") and "//" not in location, (target, location)
+
+
+async def test_a_failed_login_keeps_where_the_broker_was_going(broker: Broker) -> None:
+    ref = await broker.lead()
+    first = await broker.client.get(f"/broker/leads/{ref}")
+    page = await broker.client.get(first.headers["location"])
+    wrong = await broker.client.post("/broker/login", data={
+        "email": EMAIL, "password": "not it at all", "csrf_token": csrf_of(page.text),
+        "next": f"/broker/leads/{ref}"})
+    assert wrong.status_code == 401
+    assert f'name="next" value="/broker/leads/{ref}"' in wrong.text
+    right = await broker.client.post("/broker/login", data={
+        "email": EMAIL, "password": PASSWORD, "csrf_token": csrf_of(wrong.text),
+        "next": f"/broker/leads/{ref}"})
+    assert right.headers["location"] == f"/broker/leads/{ref}"
