@@ -71,7 +71,7 @@ from flows.engine import step
 ROUTE = ["beide", "aannemer", "1,2 miljoen", "90", "zo'n 40", "35%", "overslaan", "80.000",
          "30 dagen", "10%", "geen", "90%", "7 ton", "ja", "12 maanden", "48 uur", "ja", "1",
          "Klopt, ga verder", "Jan de Vries", "Vries BV", "jan@vries.nl", "06-12345678",
-         "overslaan", "ochtend", "ja"]
+         "overslaan", "ochtend", "ja", "ja"]  # the window shown back, then consent
 _refs = itertools.count(1)
 CTX = Context(channel="bench", new_reference=lambda: f"IK-2026-{next(_refs):06d}")
 

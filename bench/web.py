@@ -45,11 +45,12 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-# Complete conversation, answered the way prospects type, up to and including consent.
+# Complete conversation, answered the way prospects type: "ochtend" is shown back as a window
+# ("ja"), then consent ("ja").
 ROUTE = ["beide", "we zijn een aannemer", "1,2 miljoen", "90", "40", "35%", "overslaan",
          "80.000", "30 dagen", "10%", "0", "90%", "7 ton", "ja", "12 maanden", "48 uur", "ja",
          "1", "Klopt, ga verder", "Jan de Vries", "Vries BV", "jan@vries.nl", "0612345678",
-         "overslaan", "ochtend", "ja"]
+         "overslaan", "ochtend", "ja", "ja"]  # the window shown back, then consent
 
 FIXED_TURN: dict[str, Any] = {
     "replies": [{"text": "Vraag 3 van 26\nWat is ongeveer uw jaaromzet?", "choices": []}],

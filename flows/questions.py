@@ -298,6 +298,7 @@ def callback_window(answers: MutableMapping[str, Any], now: datetime,
     value = answers.get("callback_moment")
     if value is None:
         return None
+    now = now.astimezone(moments.TZ)  # a naive clock is local time, as moments.resolve reads it
     calendar = office_hours(hours)
     said = value.get("text", "") if isinstance(value, dict) else str(value)
     if isinstance(value, dict) and "start" in value:

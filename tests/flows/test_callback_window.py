@@ -190,3 +190,15 @@ def test_without_a_window_the_closing_names_the_next_office_day() -> None:
         assert _closing(conv, context(clock), clock.now) == (
             f"Dank u wel! Uw referentie is IK-2026-000123. Een adviseur van Van Dijk "
             f"Assurantiën neemt uiterlijk {day} contact met u op.")
+
+
+def test_a_naive_clock_makes_a_lead_too() -> None:
+    # Context's default clock is datetime.now (naive): bench/turns.py crashed on it at consent.
+    ctx = Context(channel="test", now=lambda: datetime(2026, 11, 24, 10, 7),
+                  new_reference=lambda: "IK-2026-999999")
+    conv = Conversation()
+    turn = step(conv, ctx)
+    for line in [*ROUTE, "ja"]:  # and consent
+        turn = step(conv, ctx, line)
+    assert turn.done and turn.lead is not None
+    assert turn.lead["contact"]["callback_window"] is not None
