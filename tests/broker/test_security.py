@@ -4,6 +4,7 @@ failed logins limited, whatever a prospect typed shown as text."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bot.http import build_app
 from bot.inbox.users import remove_user
@@ -269,3 +270,38 @@ async def test_a_failed_login_keeps_where_the_broker_was_going(broker: Broker) -
         "email": EMAIL, "password": PASSWORD, "csrf_token": csrf_of(wrong.text),
         "next": f"/broker/leads/{ref}"})
     assert right.headers["location"] == f"/broker/leads/{ref}"
+
+
+def test_behind_an_https_proxy_the_cookies_are_secure(tmp_path: Path) -> None:
+    """intake serve as deployed: uvicorn believes X-Forwarded-Proto from a proxy in
+    INTAKE_FORWARDED_ALLOW_IPS (127.0.0.1 by default), and the cookies say Secure then."""
+    import subprocess
+    import sys
+
+    import httpx
+
+    from tests.support.webapp import ROOT, intake_serve
+
+    db = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
+    added = subprocess.run([sys.executable, "-m", "bot", "users", "add", EMAIL,
+                            "--password-stdin", "--db", db], input=PASSWORD + "\n",
+                           cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert added.returncode == 0, added.stderr
+    with intake_serve(tmp_path, INTAKE_SESSION_SECRET="x" * 32) as served, \
+            httpx.Client(base_url=served.base, timeout=10) as client:
+        for proto, secure in (("https", True), ("http", False)):
+            client.cookies.clear()
+            headers = {"x-forwarded-proto": proto}
+            page = client.get("/broker/login", headers=headers)
+            assert ("secure" in page.headers["set-cookie"].lower()) is secure
+            # A Secure cookie is not sent back over the test's plain http: pass it by hand, as
+            # the browser does over https.
+            nonce = page.headers["set-cookie"].split(";")[0]
+            client.cookies.clear()
+            response = client.post("/broker/login", headers={**headers, "cookie": nonce}, data={
+                "email": EMAIL, "password": PASSWORD, "csrf_token": csrf_of(page.text)})
+            assert response.status_code == 303, response.text
+            cookie = next(c for c in response.headers.get_list("set-cookie")
+                          if c.startswith(SESSION_COOKIE + "="))
+            assert ("; secure" in cookie.lower()) is secure, cookie
+    assert "INTAKE_SESSION_SECRET is not set" not in served.stderr
