@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.http import build_app
 from bot.inbox.users import remove_user
 from bot.inbox.web import SESSION_COOKIE
@@ -18,6 +20,13 @@ from tests.broker.conftest import (
     with_company,
 )
 from tests.support.webapp import WebApp, asgi_client
+
+
+@pytest.fixture
+def db_path(db_url: str) -> str:
+    """Every test here on SQLite and on PostgreSQL."""
+    return db_url
+
 
 PAGES = ["/broker", "/broker/", "/broker/funnel", "/broker/leads/{ref}",
          "/broker/leads/{ref}/erase", "/broker/funnel?channel=web&since=2026-01-01"]
