@@ -4,13 +4,14 @@ SQLite and PostgreSQL, with the stored times set by the test so every number is 
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
-from bot.funnel import FunnelRow, funnel
+from bot.funnel import FunnelRow, _step, funnel
 from bot.metrics import DropOffCollector
 from bot.runtime import Incoming, Runtime
 from bot.store import Store
@@ -224,3 +225,19 @@ def test_an_empty_database(runtime: Runtime) -> None:
     assert len(rows) == len(current().questions)
     assert all(r.reached == r.stopped == r.refused == r.timed == 0 for r in rows)
     assert all(r.median_seconds is None and r.refusal_rate == 0.0 for r in rows)
+
+
+def test_the_step_read_by_the_database_is_the_turns_own(stored: Store) -> None:
+    """PostgreSQL reads a turn's step as text (bot.funnel._step): the same as its JSON, for
+    every stored turn, also when a reply quotes the key."""
+    with stored.transaction("web:quote") as tx:
+        tx.record("q1", {"text": '"step":"consent"', "choice": None}, {
+            "replies": [{"text": 'U schreef "step":"consent", {"step":"x"}', "choices": [
+                {"id": "step", "label": '"step":"summary"'}]}],
+            "step": "turnover", "progress": {"current": 3, "total": 26}, "done": False,
+            "lead": None})
+    query = select(turns.c.turn, _step(stored.dialect, turns.c.turn))
+    with stored.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    assert len(rows) > 60
+    assert all(step == json.loads(turn)["step"] for turn, step in rows)
