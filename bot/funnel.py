@@ -2,34 +2,33 @@
 refused there, and how long they took over it; and its chart, for `/broker/funnel`.
 
 Read from the stored turns (`turns`: one row per prospect message, the `incoming` message and
-the `turn` it produced, whose `step` is the question now waiting) and the conversations
-(`conversations`: the current state). `docs/funnel.md` says what each number means and gives
-the rule for a refused answer; in short, for the conversations of one channel (or all) and the
-turns created in the period [since, until):
+the `turn` it produced, whose `step` is the question now waiting), the conversations and the
+leads. For the conversations of one channel (or all) and the turns created in the period
+[since, until) (docs/inbox.md, "The funnel"):
 
 - `reached`: conversations that were asked the question in the period: a turn whose step is
-  that question (a web or CLI chat's greeting is not a stored turn: its first question counts
-  as asked when the conversation was created, when the chat was opened).
-- `stopped`: conversations whose last question it was, without a lead, idle for `idle` (30
-  minutes) by `now`, whose last activity lies in the period: where people give up. These are
-  the conversations `intake_conversations_waiting{step}` (bot/metrics.py) counts at that step,
-  except that one paused with "stop" counts at the question it was paused at.
-- `refused`: answers to the question that the bot did not take: it stayed at the question and
+  that question. A web or CLI chat's greeting is not a stored turn (the chat is opened first):
+  its first question counts as asked when the conversation was made.
+- `stopped`: conversations whose last turn is in the period and waits at the question, idle for
+  `idle` (30 minutes) at `now`, and whose chat has no lead: where people give up. The
+  conversations `intake_conversations_waiting{step}` (bot/metrics.py) counts at that step,
+  except that one paused with "stop" counts at the question it paused at.
+- `refused`: answers the bot did not take: the turn after an answer stayed at the question and
   said why (an error and the question again), or offered readings or estimates to pick from
-  ("veel" or "geen idee" at the turnover). Not refusals: commands ("waarom", "hulp", "terug"...),
-  command buttons, photos and other notices, and a reading shown back for a yes or no
-  ("Bedoelt u € 1.500.000?", the call-back moment's "Klopt dat?").
-- `refusal_rate`: the share of the conversations that reached the question and had at least
-  one answer refused there.
+  ("veel" or "geen idee" at the turnover). Not answers: commands ("waarom", "hulp", "terug", the
+  yes or no to "opnieuw?"), command buttons, photos and other notices, empty messages. Not
+  refusals: a reading shown back for a yes or no ("Bedoelt u € 1.500.000?", the call-back
+  moment's "Klopt dat?") and a menu of commands (the summary's "Iets wijzigen").
+- `refusal_rate`: the share of the conversations that reached the question with at least one
+  answer refused there.
 - `median_seconds`: per conversation, the time from the turn that asked the question to the turn
-  that moved on from it (summed over its visits in the period), the median over conversations;
-  a visit that never moved on (still there, or given up) is not timed.
+  whose step moved on (an answer, or a command that left it), summed over its visits that began
+  in the period; the median over conversations. A visit still open is not timed.
 
-One pass: the turns before `until` of the conversations active in the period are streamed in
-the order they were stored, with only their time, step (read from the JSON by the database) and
-incoming message; the message is read in Python only where the step stayed the same, and the
-shape of the bot's replies (by turn id, a few hundred at a time) only for the answers among
-those.
+One pass over the turns: those of the conversations active in the period, in the order they
+were stored, with only their chat, time and step (read by the database) and whether they
+greet. The prospect's message and the shape of the bot's replies are read afterwards, in one
+query, only for the turns that stayed at their question (a few in a hundred).
 """
 
 from __future__ import annotations
@@ -43,7 +42,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from sqlalchemy import ColumnElement, Engine, Float, Select, Text, exists, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Float,
+    Integer,
+    Select,
+    Text,
+    any_,
+    bindparam,
+    column,
+    exists,
+    func,
+    select,
+)
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql
 
@@ -59,7 +71,6 @@ __all__ = ["IDLE", "FunnelRow", "funnel", "funnel_svg"]
 
 # A conversation untouched this long, without a lead, has stopped at the question it waits at.
 IDLE = timedelta(minutes=30)
-_BATCH = 500  # turn ids per query when the replies of possible refusals are read
 
 # The summary has no label of its own; the call-back path's questions share theirs with the
 # closing's ("Naam" twice would be ambiguous in a chart).
@@ -101,15 +112,6 @@ def _label(question: Question) -> str:
 # --- the queries ------------------------------------------------------------------------------
 
 
-def _json_text(dialect: str, column: Any, key: str) -> ColumnElement[Any]:
-    """A top-level string of a JSON text column, read by the database."""
-    if dialect == "sqlite":
-        extracted: ColumnElement[Any] = func.json_extract(column, f"$.{key}")
-        return extracted
-    text: ColumnElement[Any] = sql_cast(column, postgresql.JSON)[key].astext
-    return text
-
-
 def _step(dialect: str, turn: Any) -> ColumnElement[Any]:
     """The step of a stored turn (`Turn.to_json()` as the store writes it).
 
@@ -118,9 +120,11 @@ def _step(dialect: str, turn: Any) -> ColumnElement[Any]:
     turns, bench/funnel.py). That text is the top-level key: a quote inside a JSON string is
     always escaped, and nothing before "step" (the replies: text, choices with id and label)
     has a key of that name. tests/funnel checks it against the JSON on every stored turn."""
+    step: ColumnElement[Any]
     if dialect == "sqlite":
-        return _json_text(dialect, turn, "step")
-    step: ColumnElement[Any] = func.split_part(func.split_part(turn, '"step":"', 2), '"', 1)
+        step = func.json_extract(turn, "$.step")
+        return step
+    step = func.split_part(func.split_part(turn, '"step":"', 2), '"', 1)
     return step
 
 
@@ -186,18 +190,23 @@ def _turns_query(dialect: str, channel: str | None, start: datetime,
 
 def _details_query(dialect: str, ids: Sequence[int]) -> Select[Any]:
     """Per turn: the incoming message, the number of replies and the first reply's buttons
-    (JSON)."""
+    (JSON). The ids travel as one parameter (a JSON array on SQLite, an array on PostgreSQL):
+    one statement, compiled once, however many there are."""
     t = turns.c
     count: ColumnElement[Any]
     buttons: ColumnElement[Any]
+    wanted: ColumnElement[bool]
     if dialect == "sqlite":
         count = func.json_array_length(t.turn, "$.replies")
         buttons = func.json_extract(t.turn, "$.replies[0].choices")
+        wanted = t.id.in_(select(column("value")).select_from(
+            func.json_each(bindparam("ids", json.dumps(list(ids))))))
     else:
         replies = sql_cast(t.turn, postgresql.JSON)["replies"]
         count = func.json_array_length(replies)
         buttons = sql_cast(replies[0]["choices"], Text)
-    return select(t.id, t.incoming, count, buttons).where(t.id.in_(ids))
+        wanted = t.id == any_(bindparam("ids", list(ids), type_=postgresql.ARRAY(Integer)))
+    return select(t.id, t.incoming, count, buttons).where(wanted)
 
 
 @contextmanager
@@ -350,13 +359,11 @@ def _walk(rows: Iterable[tuple[Any, ...]], convs: dict[str, _Conv], chats: dict[
 
 def _refusals(engine: Engine, stays: list[_Stay]) -> list[tuple[str, str]]:
     """(question, chat) of each refused answer among the turns that stayed at their question."""
-    ids = [stay[0] for stay in stays]
     details: dict[int, tuple[str | None, int | None, str | None]] = {}
-    for start in range(0, len(ids), _BATCH):
-        query = _details_query(engine.dialect.name, ids[start:start + _BATCH])
+    if stays:
+        query = _details_query(engine.dialect.name, [stay[0] for stay in stays])
         with _cursor(engine, query) as cursor:
-            details.update((int(i), (said, count, buttons))
-                           for i, said, count, buttons in cursor)
+            details = {int(i): (said, count, buttons) for i, said, count, buttons in cursor}
     out = []
     confirming: dict[str, int] = {}  # chat -> the visit in which a command awaits "yes or no"
     for turn_id, question, key, visit, in_period, greets in stays:
