@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from flows import matching, moments, parsing
 from flows.i18n import N_, _, money
-from flows.office_hours import office_hours
+from flows.office_hours import TZ, office_hours
 from flows.products import PRODUCTS, chosen, intent
 from flows.readers import ask_which, propose, read, show_money
 from flows.spec import Answers, Choice, Confirm, Effect, Invalid, Question, limit
@@ -298,7 +298,7 @@ def callback_window(answers: MutableMapping[str, Any], now: datetime,
     value = answers.get("callback_moment")
     if value is None:
         return None
-    now = now.astimezone(moments.TZ)  # a naive clock is local time, as moments.resolve reads it
+    now = now.astimezone(TZ)  # a naive clock is local time, as moments.resolve reads it
     calendar = office_hours(hours)
     said = value.get("text", "") if isinstance(value, dict) else str(value)
     if isinstance(value, dict) and "start" in value:
