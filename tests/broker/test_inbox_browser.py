@@ -30,7 +30,6 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import require
 from tests.support.net import free_port
 from tests.support.webapp import ROUTE
 
@@ -38,9 +37,6 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "broker"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 EMAIL = "anna@vandijk.example"
 PASSWORD = "een heel goed wachtwoord"
 LAPTOP = {"width": 1280, "height": 800}
@@ -125,18 +121,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         receiver.server_close()
         text = log.read_text("utf-8", "replace")
         assert PASSWORD not in text and "jan@vries.nl" not in text, text
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require(CHROMIUM.exists(), f"{CHROMIUM} is missing (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @dataclass
