@@ -35,7 +35,7 @@ from bot.store import Store
 from bot.store import outbox as table
 from bot.store.outbox import OutboxRow
 
-__all__ = ["OutboxWorker", "Route", "claim_rows", "erased_rows", "event_rows", "lead_rows",
+__all__ = ["OutboxWorker", "Route", "claim_rows", "erased_rows", "lead_rows",
            "routes_of"]
 
 T = TypeVar("T")
@@ -56,28 +56,22 @@ def routes_of(targets: Iterable[Target]) -> tuple[Route, ...]:
     return tuple(Route(t.name, frozenset(t.events)) for t in targets)
 
 
-def event_rows(events: Iterable[Event], target_of: Mapping[str, str],
-               chat_key: str | None) -> list[dict[str, Any]]:
-    """Outbox rows (the columns `Tx.enqueue` and `bot.store.outbox.add` take)."""
-    return [{
-        "event_id": event.id, "target": target_of[event.id], "type": event.type,
+def _row(event: Event, target: str, chat_key: str | None) -> dict[str, Any]:
+    """One outbox row (the columns `Tx.enqueue` and `bot.store.outbox.add` take)."""
+    return {
+        "event_id": event.id, "target": target, "type": event.type,
         "reference": event.reference, "chat_key": chat_key,
         "payload": json.dumps({"type": event.type, "id": event.id,
                                "timestamp": event.timestamp.isoformat(),
                                "data": dict(event.data)}, ensure_ascii=False),
-    } for event in events]
+    }
 
 
 def _rows(make: Callable[[str], Event], routes: Sequence[Route], type: EventType,
           chat_key: str | None) -> list[dict[str, Any]]:
-    events: list[Event] = []
-    target_of: dict[str, str] = {}
-    for route in routes:
-        if type in route.events:
-            event = make(route.target)
-            events.append(event)
-            target_of[event.id] = route.target
-    return event_rows(events, target_of, chat_key)
+    """A row per configured target that takes `type`; `make(target)` builds its event."""
+    return [_row(make(route.target), route.target, chat_key)
+            for route in routes if type in route.events]
 
 
 def lead_rows(lead: Mapping[str, Any], chat_key: str,
@@ -232,13 +226,6 @@ class OutboxWorker:
                 await asyncio.gather(*(self._deliver(row) for row in rows))
                 continue  # more may be due
             await self._sleep(await self._until_next_due(names))
-
-    async def run_once(self) -> int:
-        """Claim and deliver what is due now, once (tests, `intake outbox`)."""
-        rows = await self._db(table.claim, self.store.engine, limit=self.batch,
-                                       lease=self.lease, targets=tuple(self.targets))
-        await asyncio.gather(*(self._deliver(row) for row in rows))
-        return len(rows)
 
     async def _until_next_due(self, names: tuple[str, ...]) -> float:
         try:

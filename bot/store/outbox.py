@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from bot.store.schema import outbox
 
 __all__ = ["Claim", "OutboxRow", "OutboxState", "add", "claim", "done", "fail", "next_due", "retry",
-           "states", "stats", "take_lead"]
+           "states", "take_lead"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,22 +174,6 @@ def states(engine: Any, reference: str) -> list[OutboxState]:
                             .order_by(c.id)).all()
     return [OutboxState(r.target, r.type, r.state, r.attempts, r.last_error,
                         None if r.finished_at is None else _utc(r.finished_at)) for r in rows]
-
-
-def stats(engine: Any) -> dict[str, int]:
-    """Rows per state (metrics)."""
-    c = outbox.c
-    with engine.connect() as conn:
-        return {state: count for state, count in
-                conn.execute(select(c.state, func.count()).group_by(c.state)).all()}
-
-
-def forget_finished(engine: Any, before: datetime) -> int:
-    """Delivered rows finished before `before`: their payload (a lead) need not stay twice."""
-    c = outbox.c
-    with _begin(engine) as conn:
-        return int(conn.execute(delete(outbox).where(
-            and_(c.state == "delivered", c.finished_at < before))).rowcount or 0)
 
 
 @dataclass(frozen=True, slots=True)
