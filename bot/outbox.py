@@ -33,9 +33,9 @@ from bot.handoff.base import Failed, Retry, Target
 from bot.handoff.events import Event, EventType
 from bot.store import Store
 from bot.store import outbox as table
-from bot.store.outbox import OutboxRow
+from bot.store.outbox import Claim, OutboxRow, take_lead
 
-__all__ = ["OutboxWorker", "Route", "claim_rows", "erased_rows", "lead_rows",
+__all__ = ["OutboxWorker", "Route", "claim_lead", "claim_rows", "erased_rows", "lead_rows",
            "routes_of"]
 
 T = TypeVar("T")
@@ -89,6 +89,17 @@ def claim_rows(reference: str, *, by: str, at: datetime, telegram_user_id: int |
     return _rows(lambda target: Event.claimed(reference, target=target, by=by, at=at,
                                               telegram_user_id=telegram_user_id),
                  routes, "lead.claimed", chat_key)
+
+
+def claim_lead(engine: Any, reference: str, *, by: str, at: datetime,
+               routes: Sequence[Route], telegram_user_id: int | None = None) -> Claim:
+    """A broker claims a lead ("Ik bel deze", in the Telegram group or the inbox: one and the
+    same claim). The first wins; the targets hear `lead.claimed` in the same transaction."""
+    def rows(chat_key: str | None) -> list[dict[str, Any]]:
+        return claim_rows(reference, by=by, at=at, telegram_user_id=telegram_user_id,
+                          chat_key=chat_key, routes=routes)
+
+    return take_lead(engine, reference, by, at, rows)
 
 
 def erased_rows(reference: str, *, at: datetime,

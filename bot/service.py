@@ -21,10 +21,10 @@ from bot.handoff.config import new_client, targets_from_settings
 from bot.handoff.mail import BrokerMailTarget
 from bot.http import WebOptions, build_app
 from bot.metrics import MeteredRuntime, Metrics
-from bot.outbox import OutboxWorker, routes_of
+from bot.outbox import OutboxWorker, claim_lead, routes_of
 from bot.runtime import Runtime
 from bot.store import Store
-from bot.store.outbox import Claim, take_lead
+from bot.store.outbox import Claim
 
 __all__ = ["StartupError", "configure_logging", "prepare_database", "serve"]
 
@@ -190,18 +190,10 @@ def _session_secret(settings: Settings) -> bytes:
 
 async def _claim(store: Store, targets: list[Target], reference: str, by: str,
                  user_id: int) -> Claim:
-    """A broker claims a lead ("Ik bel deze"): first one wins; the targets hear lead.claimed
-    in the same transaction."""
-    from bot import outbox as handoff
-
-    at = datetime.now(UTC)
-    routes = handoff.routes_of(targets)
-
-    def rows(chat_key: str | None) -> list[dict[str, object]]:
-        return handoff.claim_rows(reference, by=by, at=at, telegram_user_id=user_id,
-                                  chat_key=chat_key, routes=routes)
-
-    return await asyncio.to_thread(take_lead, store.engine, reference, by, at, rows)
+    """A press of "Ik bel deze" in the brokers' group (bot.outbox.claim_lead)."""
+    return await asyncio.to_thread(claim_lead, store.engine, reference, by=by,
+                                   at=datetime.now(UTC), routes=routes_of(targets),
+                                   telegram_user_id=user_id)
 
 
 RETENTION_INTERVAL = 3600.0  # seconds between two retention runs

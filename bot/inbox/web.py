@@ -54,9 +54,9 @@ from bot.inbox.present import (
 )
 from bot.inbox.users import verify
 from bot.outbox import Route as HandoffRoute
-from bot.outbox import claim_rows
+from bot.outbox import claim_lead
 from bot.store import Store
-from bot.store.outbox import Claim, states, take_lead
+from bot.store.outbox import Claim, states
 from bot.store.schema import LEAD_STATUSES
 from flows.i18n import _, ngettext, number, percent
 
@@ -438,11 +438,8 @@ class Inbox:
 
     async def _take(self, lead: queries.LeadRow, by: str, at: datetime) -> Claim:
         """The claim of the brokers' group ("Ik bel deze"), made from the inbox."""
-        def rows(chat_key: str | None) -> list[dict[str, Any]]:
-            return claim_rows(lead.reference, by=by, at=at, telegram_user_id=None,
-                              chat_key=chat_key, routes=self.handoff_routes)
-
-        return await asyncio.to_thread(take_lead, self.engine, lead.reference, by, at, rows)
+        return await asyncio.to_thread(claim_lead, self.engine, lead.reference, by=by, at=at,
+                                       routes=self.handoff_routes)
 
     async def claim(self, request: Request) -> Response:
         session, _form, refused = await self._posted(request)
